@@ -1,0 +1,31 @@
+# lowdim: the two commands of the README, and a few helpers.
+#   make lab    set up what is missing, register the kernel, open JupyterLab on the tutorials
+#   make test   the same set-up, then every Rust test and every notebook through the real kernel
+SHELL := /bin/bash
+ENV := source kernel/scripts/env.sh &&
+EXECUTED ?= $(HOME)/.cache/lowdim/executed
+LAB_PORT ?= 8888
+
+.PHONY: setup lab test test-rust test-notebooks doctor bench
+
+setup:
+	@bash kernel/scripts/setup.sh
+
+lab: setup
+	@$(ENV) if [ -z "$${DISPLAY:-}$${BROWSER:-}" ]; then nobrowser=--no-browser; fi; \
+	  echo "==> JupyterLab on http://127.0.0.1:$(LAB_PORT)/lab/tree/tutorials (the URL with its token follows)"; \
+	  jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) $$nobrowser $$( [ "$$(id -u)" -eq 0 ] && echo --allow-root ) \
+	    --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/tutorials
+
+test: setup test-rust test-notebooks
+
+test-rust:
+	$(ENV) cargo test --workspace --locked
+	$(ENV) cargo test -p lowdim --no-default-features --locked
+
+test-notebooks:
+	$(ENV) python kernel/scripts/run_notebooks.py --out "$(EXECUTED)" \
+	  --browser-check tutorials/01_first_embedding.ipynb notebooks tutorials
+
+doctor:
+	@$(ENV) "$$CARGO_TARGET_DIR/release/lowdim-kernel" doctor

@@ -1,0 +1,60 @@
+"""Starts the real rust-lowdim kernel, times it, and runs cells that touch every piece.
+
+Prints `kernel ready in S s`, `trivial cell in S s` and the answers; exits 1 with
+the kernel's error text when a cell fails. Used by `lowdim-kernel doctor`.
+"""
+import sys
+import time
+
+from jupyter_client.manager import start_new_kernel
+
+CELLS = [
+    ("trivial cell", "1 + 1", "2"),
+    ("lowdim figure", 'lines(&[Series::indexed("check", vec![1.0, 2.0])]).map(|f| f.n_traces()).map_err(|e| e.to_string())', "Ok(1)"),
+    ("libtorch", "tch::Tensor::from_slice(&[1.0f64, 2.0]).sum(tch::Kind::Double).double_value(&[])", "3.0"),
+]
+
+
+outputs = []
+
+
+def run_cell(client, code, timeout):
+    return client.execute_interactive(code, timeout=timeout, output_hook=outputs.append)
+
+
+def text_of(msgs):
+    parts = []
+    for m in msgs:
+        c = m["content"]
+        if m["msg_type"] == "stream":
+            parts.append(c["text"])
+        elif m["msg_type"] in ("execute_result", "display_data"):
+            parts.append(c["data"].get("text/plain", ""))
+        elif m["msg_type"] == "error":
+            parts.append("\n".join(c.get("traceback", [])) or c.get("evalue", ""))
+    return "".join(parts).strip()
+
+
+def main():
+    t0 = time.time()
+    km, kc = start_new_kernel(kernel_name="rust-lowdim", startup_timeout=1200)
+    try:
+        # evcxr compiles its config (lowdim and the session deps) before it answers
+        # kernel_info, so "ready" includes that build.
+        print(f"kernel ready in {time.time() - t0:.1f} s", flush=True)
+        for name, code, want in CELLS:
+            outputs.clear()
+            t = time.time()
+            reply = run_cell(kc, code, 1200)
+            got = text_of(outputs)
+            if reply["content"]["status"] != "ok" or got != want:
+                print(f"{name}: expected {want!r}, got:\n{got}", file=sys.stderr)
+                return 1
+            print(f"{name} in {time.time() - t:.2f} s -> {got}", flush=True)
+        return 0
+    finally:
+        km.shutdown_kernel(now=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Executes notebooks headless through the real rust-lowdim kernel, one after another.
+
+usage: run_notebooks.py [--out DIR] [--browser-check NOTEBOOK] PATH...
+
+Each PATH is a notebook or a folder of them. A notebook passes when every cell runs
+without error (cells that state a number `assert!` it). Executed copies go to --out.
+--browser-check exports that executed notebook to HTML and loads it in headless
+Chromium with no network, checking that every figure actually drew.
+Ends with the line `N passed, N failed`; exits 1 if anything failed.
+"""
+import argparse
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+KERNEL = "rust-lowdim"
+# A cold build directory compiles lowdim, libtorch bindings and plotly first.
+STARTUP_TIMEOUT_S = 1200
+CELL_TIMEOUT_S = 600
+
+
+def notebooks(paths):
+    for p in map(pathlib.Path, paths):
+        if p.is_dir():
+            yield from sorted(q for q in p.glob("*.ipynb") if ".ipynb_checkpoints" not in q.parts)
+        else:
+            yield p
+
+
+def execute(path, out_dir):
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, kernel_name=KERNEL, timeout=CELL_TIMEOUT_S,
+                            startup_timeout=STARTUP_TIMEOUT_S, resources={"metadata": {"path": str(path.parent)}})
+    t0 = time.time()
+    try:
+        client.execute()
+        error = None
+    except (CellExecutionError, CellTimeoutError) as e:
+        error = str(e)
+    except Exception as e:  # the kernel died or never started
+        error = f"{type(e).__name__}: {e}"
+    out = out_dir / path.name
+    nbformat.write(nb, out)
+    return error, time.time() - t0, out
+
+
+def count_figures(nb_path):
+    nb = nbformat.read(nb_path, as_version=4)
+    return sum(1 for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+               if "application/vnd.plotly.v1+json" in o.get("data", {}))
+
+
+def browser_check(executed):
+    """Exports the notebook to HTML, loads it in Chromium with no network, counts drawn plots."""
+    from nbconvert import HTMLExporter
+
+    want = count_figures(executed)
+    body, _ = HTMLExporter().from_filename(str(executed))
+    html = executed.with_suffix(".html")
+    html.write_text(body, encoding="utf-8")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        return "chromium not found (the set-up installs Debian's chromium)"
+    profile = tempfile.mkdtemp(prefix="lowdim-chromium-")
+    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--disable-quic", f"--user-data-dir={profile}", "--virtual-time-budget=20000",
+           "--dump-dom", html.resolve().as_uri()]
+    # No network at all: a fresh network namespace when we may make one.
+    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
+        cmd = ["unshare", "-n"] + cmd
+    try:
+        dom = subprocess.run(cmd, capture_output=True, text=True, timeout=180).stdout
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    drawn = len(re.findall(r'<svg[^>]*class="main-svg"', dom))
+    # plotly draws two main-svg layers per plot.
+    plots = drawn // 2
+    print(f"    browser: {html.name}: {plots} of {want} figure(s) drawn ({len(body) / 1e6:.1f} MB page)")
+    if want == 0:
+        return "the notebook has no figure to check"
+    return None if plots >= want else f"only {plots} of {want} figures drew in Chromium"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("paths", nargs="+")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--browser-check", default=None)
+    args = ap.parse_args()
+    out_dir = pathlib.Path(args.out or tempfile.mkdtemp(prefix="lowdim-executed-"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    passed = failed = 0
+    executed = {}
+    for nb in notebooks(args.paths):
+        error, secs, out = execute(nb, out_dir)
+        executed[nb.resolve()] = out
+        if error:
+            failed += 1
+            print(f"FAIL {nb} ({secs:.0f}s)\n{error}\n", flush=True)
+        else:
+            passed += 1
+            print(f"ok   {nb} ({secs:.0f}s)", flush=True)
+    if args.browser_check:
+        target = executed.get(pathlib.Path(args.browser_check).resolve())
+        problem = browser_check(target) if target else f"{args.browser_check} was not executed"
+        if problem:
+            failed += 1
+            print(f"FAIL browser check: {problem}")
+        else:
+            passed += 1
+            print(f"ok   browser check of {args.browser_check}")
+    print(f"executed notebooks are in {out_dir}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+//! `lowdim-kernel install`: writes the `rust-lowdim` kernelspec and its evcxr config.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::{config, paths};
+
+const FALLBACK_KERNEL: &str = include_str!("../scripts/fallback_kernel.py");
+
+pub fn install(args: &[String]) -> Result<(), String> {
+    let venv = match args {
+        [] => paths::default_venv(),
+        [flag, dir] if flag == "--venv" => PathBuf::from(dir),
+        _ => return Err(format!("install takes [--venv DIR]; got {args:?}")),
+    };
+    let py = paths::PythonSide::probe(&venv)?;
+    let dir = paths::kernel_dir();
+    let config_dir = dir.join("config");
+    fs::create_dir_all(&config_dir).map_err(|e| format!("{}: {e}", config_dir.display()))?;
+
+    write(&config_dir.join("init.evcxr"), &config::init_evcxr(&paths::workspace())?)?;
+    write(&config_dir.join("prelude.rs"), config::PRELUDE)?;
+    write(&dir.join("fallback_kernel.py"), FALLBACK_KERNEL)?;
+    let launcher = copy_self(&dir)?;
+    let spec = kernel_json(&launcher, &config_dir, &venv, &py)?;
+    write(&dir.join("kernel.json"), &spec)?;
+    println!("installed kernel `{}` (\"{}\") in {}", paths::KERNEL_NAME, paths::DISPLAY_NAME, dir.display());
+    Ok(())
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The kernelspec runs a copy of this binary, so rebuilding or cleaning the
+/// workspace never breaks a registered kernel. Rename, not overwrite: a running
+/// kernel may be executing the old copy.
+fn copy_self(dir: &Path) -> Result<PathBuf, String> {
+    let me = std::env::current_exe().map_err(|e| format!("cannot locate this binary: {e}"))?;
+    let target = dir.join("lowdim-kernel");
+    let staging = dir.join("lowdim-kernel.new");
+    fs::copy(&me, &staging).map_err(|e| format!("cannot copy {} to {}: {e}", me.display(), staging.display()))?;
+    fs::rename(&staging, &target).map_err(|e| format!("cannot install {}: {e}", target.display()))?;
+    Ok(target)
+}
+
+fn evcxr_binary() -> PathBuf {
+    let in_cargo = paths::cargo_bin("evcxr_jupyter");
+    if in_cargo.exists() {
+        return in_cargo;
+    }
+    PathBuf::from("evcxr_jupyter")
+}
+
+fn kernel_json(launcher: &Path, config_dir: &Path, venv: &Path, py: &paths::PythonSide) -> Result<String, String> {
+    // Glibc reads LD_LIBRARY_PATH at process start, so it must be in the
+    // kernel's environment from the outset for cell code to find libtorch.
+    let path = format!(
+        "{}:{}:{}",
+        venv.join("bin").display(),
+        paths::cargo_bin("").display(),
+        std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into())
+    );
+    let spec = json!({
+        "argv": [launcher, "run", "--control_file", "{connection_file}"],
+        "display_name": paths::DISPLAY_NAME,
+        "language": "rust",
+        "interrupt_mode": "message",
+        "env": {
+            "EVCXR_CONFIG_DIR": config_dir,
+            "LD_LIBRARY_PATH": py.torch_lib(),
+            "LIBTORCH_USE_PYTORCH": "1",
+            "PATH": path,
+            "LOWDIM_HOME": paths::lowdim_home(),
+            "LOWDIM_PLOTLY_JS": py.plotly_js,
+            "LOWDIM_EVCXR": evcxr_binary(),
+            "LOWDIM_PYTHON": py.python,
+        },
+        "metadata": { "lowdim": { "workspace": paths::workspace(), "venv": venv } }
+    });
+    serde_json::to_string_pretty(&spec).map_err(|e| e.to_string())
+}

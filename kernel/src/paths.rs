@@ -1,0 +1,102 @@
+//! Where things live. Everything is derived from a few roots so that `install`,
+//! `run` and `doctor` agree without a settings file.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Name of the kernelspec (never `rust`, which evcxr's own installer manages).
+pub const KERNEL_NAME: &str = "rust-lowdim";
+pub const DISPLAY_NAME: &str = "Rust (lowdim)";
+/// The evcxr_jupyter release the config is written for.
+pub const EVCXR_VERSION: &str = "0.22.0";
+/// The libtorch release tch 0.26 binds to.
+pub const TORCH_VERSION: &str = "2.13.0";
+
+/// The workspace this binary was built from (its `lib/` is the crate `:dep`ed).
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new(".")).to_path_buf()
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"))
+}
+
+/// Caches that outlive a clone: venv, cargo target dir, warm evcxr build dirs.
+pub fn lowdim_home() -> PathBuf {
+    match std::env::var_os("LOWDIM_HOME") {
+        Some(dir) => PathBuf::from(dir),
+        None => home().join(".cache").join("lowdim"),
+    }
+}
+
+pub fn default_venv() -> PathBuf {
+    lowdim_home().join("venv")
+}
+
+/// Warm build directories, one per running kernel, guarded by lock files.
+pub fn warm_pool() -> PathBuf {
+    lowdim_home().join("evcxr")
+}
+
+/// Jupyter's per-user data directory (where `jupyter kernelspec list` looks).
+pub fn jupyter_data_dir() -> PathBuf {
+    match std::env::var_os("JUPYTER_DATA_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => home().join(".local").join("share").join("jupyter"),
+    }
+}
+
+pub fn kernel_dir() -> PathBuf {
+    jupyter_data_dir().join("kernels").join(KERNEL_NAME)
+}
+
+pub fn cargo_bin(name: &str) -> PathBuf {
+    let cargo_home = std::env::var_os("CARGO_HOME").map(PathBuf::from);
+    cargo_home.unwrap_or_else(|| home().join(".cargo")).join("bin").join(name)
+}
+
+/// Runs a command and returns its trimmed stdout, or a message with its stderr.
+pub fn output(cmd: &mut Command) -> Result<String, String> {
+    let shown = format!("{cmd:?}");
+    let out = cmd.output().map_err(|e| format!("cannot run {shown}: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    } else {
+        Err(format!("{shown} failed: {}", String::from_utf8_lossy(&out.stderr).trim()))
+    }
+}
+
+/// What the venv's Python knows: torch's directory and version, plotly.js.
+pub struct PythonSide {
+    pub python: PathBuf,
+    pub torch_dir: PathBuf,
+    pub torch_version: String,
+    pub plotly_js: PathBuf,
+}
+
+const PROBE: &str = "import os, torch, plotly\n\
+print(os.path.dirname(torch.__file__))\n\
+print(torch.__version__)\n\
+print(os.path.join(os.path.dirname(plotly.__file__), 'package_data', 'plotly.min.js'))";
+
+impl PythonSide {
+    pub fn probe(venv: &Path) -> Result<Self, String> {
+        let python = venv.join("bin").join("python");
+        let text = output(Command::new(&python).args(["-c", PROBE]))
+            .map_err(|e| format!("{e}\n  fix: run `make lab` (or pip install -r kernel/requirements.txt into {})", venv.display()))?;
+        let lines: Vec<&str> = text.lines().collect();
+        match lines.as_slice() {
+            [torch_dir, version, js] => Ok(PythonSide {
+                python,
+                torch_dir: PathBuf::from(torch_dir),
+                torch_version: version.to_string(),
+                plotly_js: PathBuf::from(js),
+            }),
+            _ => Err(format!("unexpected answer from {}: {text}", python.display())),
+        }
+    }
+
+    pub fn torch_lib(&self) -> PathBuf {
+        self.torch_dir.join("lib")
+    }
+}

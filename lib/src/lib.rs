@@ -1,0 +1,27 @@
+//! # lowdim
+//!
+//! A notebook-first workbench for finding and learning low-dimensional structure in
+//! data: data generators, linfa-compatible estimators and plotly figures that render
+//! in the `rust-lowdim` Jupyter kernel.
+//!
+//! ```
+//! use lowdim::prelude::*;
+//! let ds = swiss_roll(500, 0.05, 7).unwrap();
+//! assert_eq!(ds.records().dim(), (500, 3));
+//! ```
+
+pub mod data;
+pub mod error;
+pub mod plot;
+
+pub use error::{Error, Result};
+
+/// Everything a notebook needs, in one `use`.
+pub mod prelude {
+    pub use crate::data::*;
+    pub use crate::error::{Error, Result};
+    pub use crate::plot::*;
+    pub use linfa::prelude::*;
+    pub use linfa_reduction::Pca;
+    pub use ndarray::{array, s, Array1, Array2, ArrayView1, ArrayView2, Axis};
+}
