@@ -94,13 +94,16 @@ fn libtorch(py: &paths::PythonSide, spec: Option<&serde_json::Value>) -> Result<
         return Err(format!("{} has no libtorch_cpu.so; reinstall torch in the venv", lib.display()));
     }
     let configured = spec.and_then(|s| s["env"]["LD_LIBRARY_PATH"].as_str()).unwrap_or_default();
-    if Path::new(configured) != lib {
-        return Err(format!(
-            "the kernelspec's LD_LIBRARY_PATH is `{configured}`, not {}; run `lowdim-kernel install`",
-            lib.display()
-        ));
+    let std_lib = paths::rust_std_lib()?;
+    for needed in [&lib, &std_lib] {
+        if !configured.split(':').any(|dir| Path::new(dir) == needed.as_path()) {
+            return Err(format!(
+                "the kernelspec's LD_LIBRARY_PATH `{configured}` lacks {}; run `lowdim-kernel install`",
+                needed.display()
+            ));
+        }
     }
-    Ok(lib.display().to_string())
+    Ok(configured.to_string())
 }
 
 fn plotly(venv: &Path, py: &paths::PythonSide) -> Result<String, String> {

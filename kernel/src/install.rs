@@ -57,12 +57,17 @@ fn evcxr_binary() -> PathBuf {
 fn kernel_json(launcher: &Path, config_dir: &Path, venv: &Path, py: &paths::PythonSide) -> Result<String, String> {
     // Glibc reads LD_LIBRARY_PATH at process start, so it must be in the
     // kernel's environment from the outset for cell code to find libtorch.
-    let path = format!(
-        "{}:{}:{}",
-        venv.join("bin").display(),
-        paths::cargo_bin("").display(),
-        std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into())
-    );
+    let inherited = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
+    let venv_bin = venv.join("bin").display().to_string();
+    let cargo_bin = paths::cargo_bin("").display().to_string();
+    let mut path: Vec<&str> = Vec::new();
+    for dir in [venv_bin.as_str(), cargo_bin.trim_end_matches('/')].into_iter().chain(inherited.split(':')) {
+        if !dir.is_empty() && !path.contains(&dir) {
+            path.push(dir);
+        }
+    }
+    let path = path.join(":");
+    let library_path = format!("{}:{}", py.torch_lib().display(), paths::rust_std_lib()?.display());
     let spec = json!({
         "argv": [launcher, "run", "--control_file", "{connection_file}"],
         "display_name": paths::DISPLAY_NAME,
@@ -70,7 +75,7 @@ fn kernel_json(launcher: &Path, config_dir: &Path, venv: &Path, py: &paths::Pyth
         "interrupt_mode": "message",
         "env": {
             "EVCXR_CONFIG_DIR": config_dir,
-            "LD_LIBRARY_PATH": py.torch_lib(),
+            "LD_LIBRARY_PATH": library_path,
             "LIBTORCH_USE_PYTORCH": "1",
             "PATH": path,
             "LOWDIM_HOME": paths::lowdim_home(),

@@ -66,6 +66,19 @@ pub fn output(cmd: &mut Command) -> Result<String, String> {
     }
 }
 
+/// Where the toolchain's `libstd-*.so` lives. Cells are cdylibs linked to it
+/// dynamically; their relative RUNPATH misses it when the build directory sits
+/// deep under the same home as rustup, so the kernel puts it on LD_LIBRARY_PATH.
+pub fn rust_std_lib() -> Result<PathBuf, String> {
+    let sysroot = output(Command::new("rustc").args(["--print", "sysroot"]))?;
+    let verbose = output(Command::new("rustc").arg("-vV"))?;
+    let host = verbose
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .ok_or_else(|| format!("`rustc -vV` names no host:\n{verbose}"))?;
+    Ok(Path::new(&sysroot).join("lib/rustlib").join(host).join("lib"))
+}
+
 /// What the venv's Python knows: torch's directory and version, plotly.js.
 pub struct PythonSide {
     pub python: PathBuf,

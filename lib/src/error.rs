@@ -56,7 +56,7 @@ where
         None => Ok(()),
         Some((idx, v)) => Err(Error::data(format!(
             "{what} holds a non-finite value {v} at index {:?}; remove or impute NaN/Inf first",
-            idx.into_pattern()
+            idx
         ))),
     }
 }
