@@ -25,7 +25,7 @@ test-rust:
 
 test-notebooks:
 	$(ENV) python kernel/scripts/run_notebooks.py --out "$(EXECUTED)" \
-	  --browser-check tutorials/01_first_embedding.ipynb notebooks tutorials
+	  --fallback-check --browser-check tutorials/01_first_embedding.ipynb notebooks tutorials
 
 doctor:
 	@$(ENV) "$$CARGO_TARGET_DIR/release/lowdim-kernel" doctor

@@ -3,6 +3,7 @@
 Prints `kernel ready in S s`, `trivial cell in S s` and the answers; exits 1 with
 the kernel's error text when a cell fails. Used by `lowdim-kernel doctor`.
 """
+import subprocess
 import sys
 import time
 
@@ -37,7 +38,8 @@ def text_of(msgs):
 
 def main():
     t0 = time.time()
-    km, kc = start_new_kernel(kernel_name="rust-lowdim", startup_timeout=1200)
+    # evcxr prints its config banner on stdout; its errors go to stderr, kept.
+    km, kc = start_new_kernel(kernel_name="rust-lowdim", startup_timeout=1200, stdout=subprocess.DEVNULL)
     try:
         # evcxr compiles its config (lowdim and the session deps) before it answers
         # kernel_info, so "ready" includes that build.

@@ -90,11 +90,56 @@ def browser_check(executed):
     return None if plots >= want else f"only {plots} of {want} figures drew in Chromium"
 
 
+def fallback_check():
+    """A kernel whose config cannot build must answer cells with a readable error.
+
+    Registers a copy of rust-lowdim in a scratch Jupyter data dir with a broken
+    init.evcxr, runs one cell through the real launcher and checks the answer.
+    """
+    import json
+    import os
+
+    from jupyter_client.manager import start_new_kernel
+
+    scratch = pathlib.Path(tempfile.mkdtemp(prefix="lowdim-fallback-"))
+    env = dict(os.environ, JUPYTER_DATA_DIR=str(scratch / "jupyter"), LOWDIM_HOME=str(scratch / "home"))
+    launcher = pathlib.Path(os.environ["CARGO_TARGET_DIR"]) / "release" / "lowdim-kernel"
+    subprocess.run([str(launcher), "install", "--venv", os.environ["LOWDIM_VENV"]], env=env, check=True,
+                   capture_output=True)
+    kdir = scratch / "jupyter" / "kernels" / KERNEL
+    (kdir / "config" / "init.evcxr").write_text(':dep lowdim_no_such_crate = "=0.0.1"\n')
+    spec = json.loads((kdir / "kernel.json").read_text())
+    spec["env"].update(JUPYTER_DATA_DIR=env["JUPYTER_DATA_DIR"], LOWDIM_HOME=env["LOWDIM_HOME"])
+    (kdir / "kernel.json").write_text(json.dumps(spec))
+    saved = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = str(scratch / "jupyter")
+    try:
+        km, kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=600)
+        seen = []
+        try:
+            kc.execute_interactive("1 + 1", timeout=120, output_hook=seen.append)
+        finally:
+            km.shutdown_kernel(now=True)
+    finally:
+        if saved is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = saved
+        shutil.rmtree(scratch, ignore_errors=True)
+    text = "".join(m["content"].get("text", "") for m in seen if m["msg_type"] == "stream")
+    print("    fallback answer: " + " | ".join(text.strip().splitlines()[:4]))
+    if "could not" in text or "stopped" in text:
+        if "lowdim_no_such_crate" in text and "doctor" in text:
+            return None
+    return "a broken config did not produce a readable error naming the problem"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("paths", nargs="+")
     ap.add_argument("--out", default=None)
     ap.add_argument("--browser-check", default=None)
+    ap.add_argument("--fallback-check", action="store_true")
     args = ap.parse_args()
     out_dir = pathlib.Path(args.out or tempfile.mkdtemp(prefix="lowdim-executed-"))
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -118,6 +163,14 @@ def main():
         else:
             passed += 1
             print(f"ok   browser check of {args.browser_check}")
+    if args.fallback_check:
+        problem = fallback_check()
+        if problem:
+            failed += 1
+            print(f"FAIL broken-config check: {problem}")
+        else:
+            passed += 1
+            print("ok   broken-config check: the kernel explains what is wrong")
     print(f"executed notebooks are in {out_dir}")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0

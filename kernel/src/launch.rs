@@ -33,6 +33,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut child = Command::new(&evcxr)
         .args(["--control_file", &connection])
         .env("EVCXR_TMPDIR", &slot_dir)
+        // Keeps evcxr's error reports to the message (no backtrace of evcxr itself).
+        .env("RUST_LIB_BACKTRACE", "0")
         // The workspace's build settings must not leak into the kernel's own builds.
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS")
@@ -52,7 +54,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         return Ok(());
     }
     let lines: Vec<String> = tail.lock().map(|t| t.iter().cloned().collect()).unwrap_or_default();
-    let message = explain(&lines, &status.to_string());
+    let message = explain(&lines, &status.to_string(), &diagnose(&slot_dir));
     serve_error(&connection, &slot_dir, &message)
 }
 
@@ -70,10 +72,32 @@ fn tee(err: impl std::io::Read, tail: &Mutex<VecDeque<String>>) {
     }
 }
 
-fn explain(lines: &[String], status: &str) -> String {
+/// evcxr reports a failed build of its config with the first line of the
+/// compiler's message only; checking the same crate again shows where it failed.
+fn diagnose(slot_dir: &Path) -> String {
+    if !slot_dir.join("Cargo.toml").exists() {
+        return String::new();
+    }
+    let out = Command::new("timeout")
+        .args(["300", "cargo", "check", "--quiet", "--message-format", "short"])
+        .current_dir(slot_dir)
+        .env("CARGO_TARGET_DIR", "target")
+        .env_remove("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS")
+        .output();
+    let Ok(out) = out else { return String::new() };
+    let text = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = text.lines().filter(|l| l.contains("error")).take(20).collect();
+    if errors.is_empty() {
+        String::new()
+    } else {
+        format!("\nThe compiler says:\n{}\n", errors.join("\n"))
+    }
+}
+
+fn explain(lines: &[String], status: &str, diagnosis: &str) -> String {
     format!(
         "The rust-lowdim kernel stopped ({status}) before it could run cells.\n\
-         Its last messages:\n\n{}\n\n\
+         Its last messages:\n\n{}\n{diagnosis}\n\
          What to do: run `lowdim-kernel doctor` (or `make doctor`) in a terminal; it checks \
          evcxr, rust-src, libtorch and compiles the kernel's config, one line per problem. \
          Then restart the kernel.",
