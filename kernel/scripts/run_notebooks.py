@@ -35,6 +35,18 @@ def notebooks(paths):
             yield p
 
 
+def first_panic(nb):
+    """evcxr reports a panic (a failed `assert!`, say) on stderr with status "ok",
+    so the runner reads the outputs: a cell whose stderr says `panicked at` failed."""
+    for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        err = "".join(o.get("text", "") for o in cell.get("outputs", [])
+                      if o.get("output_type") == "stream" and o.get("name") == "stderr")
+        match = re.search(r"panicked at ([^\n]*)\n([^\n]*)", err)
+        if match:
+            return f"code cell {i + 1} panicked at {match.group(1)}\n{match.group(2)}\n---\n{cell.source}"
+    return None
+
+
 def execute(path, out_dir):
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, kernel_name=KERNEL, timeout=CELL_TIMEOUT_S,
@@ -42,7 +54,7 @@ def execute(path, out_dir):
     t0 = time.time()
     try:
         client.execute()
-        error = None
+        error = first_panic(nb)
     except (CellExecutionError, CellTimeoutError) as e:
         error = str(e)
     except Exception as e:  # the kernel died or never started

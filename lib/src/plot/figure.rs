@@ -9,7 +9,12 @@ use crate::plot::html;
 /// A plotly figure. Build one with [`scatter`](crate::plot::scatter),
 /// [`lines`](crate::plot::lines), [`heatmap`](crate::plot::heatmap),
 /// [`grid`](crate::plot::grid) or from any `plotly::Plot`.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// In a notebook, end a cell with the figure (`fig`, or `scatter(...).unwrap()`)
+/// to draw it. evcxr prints a final expression that contains `?` with `Debug`
+/// instead, so bind it first (`let fig = grid(2, figs)?; fig`) or call
+/// [`show`](Figure::show).
+#[derive(Clone, PartialEq)]
 pub struct Figure {
     pub(crate) data: Vec<Value>,
     pub(crate) layout: Map<String, Value>,
@@ -96,6 +101,11 @@ impl Figure {
         println!("EVCXR_BEGIN_CONTENT text/plain\n{}\nEVCXR_END_CONTENT", self.summary());
     }
 
+    /// Draws the figure now, from anywhere in a cell.
+    pub fn show(&self) {
+        self.evcxr_display();
+    }
+
     fn summary(&self) -> String {
         let title = self.title_text().map(|t| format!(" \"{t}\"")).unwrap_or_default();
         format!("Figure{title} with {} trace(s)", self.data.len())
@@ -112,6 +122,12 @@ impl Figure {
             *entry = json!({});
         }
         entry.as_object_mut().expect("just made an object")
+    }
+}
+
+impl std::fmt::Debug for Figure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (to draw it, end the cell with the figure itself, not an expression with `?`, or call .show())", self.summary())
     }
 }
 
