@@ -29,3 +29,11 @@ test-notebooks:
 
 doctor:
 	@$(ENV) "$$CARGO_TARGET_DIR/release/lowdim-kernel" doctor
+
+# Side-by-side benchmarks: ours and the Python peer on the same data, one line per case.
+bench: setup
+	@$(ENV) stamp="$$LOWDIM_VENV/.lowdim-bench-requirements.txt"; \
+	  cmp -s lib/benches/requirements.txt "$$stamp" || { pip install -q -r lib/benches/requirements.txt && cp lib/benches/requirements.txt "$$stamp"; }
+	@$(ENV) bin=$$(cargo bench -p lowdim --bench side_by_side --no-run --message-format=json 2>/dev/null \
+	  | python -c 'import json,sys; print([m["executable"] for m in map(json.loads, sys.stdin) if m.get("executable")][-1])') \
+	  && python lib/benches/run.py "$$bin" $(CASES)

@@ -50,6 +50,8 @@ evcxr() {
 }
 
 kernel() {
+  # The kernel resolves its dependencies offline at start: have them all local.
+  cargo fetch --locked -q
   step "registering the Jupyter kernel rust-lowdim"
   cargo build --release --locked -q -p lowdim-kernel
   "$CARGO_TARGET_DIR/release/lowdim-kernel" install --venv "$LOWDIM_VENV"

@@ -1,0 +1,92 @@
+"""The Python side of the side-by-side benchmarks: the same cases as side_by_side.rs
+on the same .npy inputs, with the peer libraries (umap-learn, pynndescent).
+
+usage: peers.py CASE DIR   -> one JSON line {"case", "seconds", "quality", "peak_mb"}
+
+Peers are timed on a warm second call (numba compiles on the first) with all cores,
+as their users run them.
+"""
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+
+SEED = 42
+
+
+def load(d, name):
+    return np.load(f"{d}/{name}.npy")
+
+
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def report(case, seconds, quality):
+    print(json.dumps({"case": case, "seconds": seconds, "quality": float(quality), "peak_mb": peak_mb()}))
+
+
+def trust(x, e, rows=None):
+    from sklearn.manifold import trustworthiness
+    if rows is not None:
+        x, e = x[rows], e[rows]
+    return trustworthiness(x, e, n_neighbors=10)
+
+
+def umap_fit(case, x, rows=None):
+    import umap
+    # random_state forces umap-learn single-threaded; its users time it unseeded.
+    umap.UMAP(n_components=2).fit(x[:2000])  # compile numba kernels
+    t = time.perf_counter()
+    e = umap.UMAP(n_components=2).fit_transform(x)
+    seconds = time.perf_counter() - t
+    report(case, seconds, trust(x, e, rows))
+
+
+def umap_transform(case, d, n):
+    import umap
+    from sklearn.neighbors import KNeighborsClassifier
+    x, y = load(d, "mnist_x"), load(d, "mnist_y")
+    model = umap.UMAP(n_components=2).fit(x[:9000])
+    new = x[9000:9000 + n]
+    model.transform(new)  # warm
+    t = time.perf_counter()
+    out = model.transform(new)
+    seconds = time.perf_counter() - t
+    clf = KNeighborsClassifier(n_neighbors=10).fit(model.embedding_, y[:9000])
+    report(case, seconds, (clf.predict(out) == y[9000:9000 + n]).mean())
+
+
+def knn(case, d):
+    from pynndescent import NNDescent
+    x = load(d, "synth_x")
+    exact = load(d, "synth_exact_knn").astype(np.int64)
+    NNDescent(x[:2000], n_neighbors=16).neighbor_graph  # compile numba kernels
+    t = time.perf_counter()
+    idx, _ = NNDescent(x, n_neighbors=16).neighbor_graph
+    seconds = time.perf_counter() - t
+    # pynndescent lists each point as its own first neighbour; ours never does.
+    idx = idx[:, 1:]
+    hits = sum(len(set(a) & set(b)) for a, b in zip(idx, exact))
+    report(case, seconds, hits / exact.size)
+
+
+def main(case, d):
+    if case == "umap_mnist1d_10k":
+        umap_fit(case, load(d, "mnist_x"))
+    elif case == "umap_synth_60k":
+        umap_fit(case, load(d, "synth_x"), load(d, "synth_subsample").astype(np.int64))
+    elif case == "umap_transform_1":
+        umap_transform(case, d, 1)
+    elif case == "umap_transform_1000":
+        umap_transform(case, d, 1000)
+    elif case == "knn_synth_60k":
+        knn(case, d)
+    else:
+        raise SystemExit(f"unknown case {case}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,47 @@
+"""`make bench`: ours and the Python peer on the same data in one run.
+
+Prints one line per case:
+  bench <case> ours=<s> peer=<s> ratio=<peer/ours> quality_ours=<x> quality_peer=<y> peak_mb_ours=<m> peak_mb_peer=<m>
+ratio > 1 means ours is faster. These machines are noisy: read ratios, not seconds.
+
+usage: run.py BENCH_BINARY [CASE ...]
+"""
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+CASES = ["umap_mnist1d_10k", "umap_synth_60k", "umap_transform_1", "umap_transform_1000", "knn_synth_60k"]
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def one(cmd):
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    binary, cases = sys.argv[1], sys.argv[2:] or CASES
+    data = pathlib.Path(tempfile.mkdtemp(prefix="lowdim-bench-"))
+    subprocess.run([binary, "prepare", str(data)], check=True)
+    failed = 0
+    for case in cases:
+        try:
+            ours = one([binary, "run", case, str(data)])
+            peer = one([sys.executable, str(HERE / "peers.py"), case, str(data)])
+        except RuntimeError as e:
+            failed += 1
+            print(f"bench {case} FAILED: {e}", flush=True)
+            continue
+        ratio = peer["seconds"] / ours["seconds"]
+        print(f"bench {case} ours={ours['seconds']:.4g} peer={peer['seconds']:.4g} ratio={ratio:.2f} "
+              f"quality_ours={ours['quality']:.4f} quality_peer={peer['quality']:.4f} "
+              f"peak_mb_ours={ours['peak_mb']:.0f} peak_mb_peer={peer['peak_mb']:.0f}", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

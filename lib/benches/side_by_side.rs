@@ -1,0 +1,164 @@
+//! Our side of the side-by-side benchmarks (`make bench`).
+//!
+//! `side_by_side prepare DIR` writes every case's inputs as .npy files, so that
+//! ours and the Python peer (`peers.py`) read identical data;
+//! `side_by_side run CASE DIR` runs one case of ours and prints one JSON line
+//! `{"case", "seconds", "quality", "peak_mb"}`. Each case runs in its own
+//! process so that its peak memory is its own.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use lowdim::prelude::*;
+use ndarray::{concatenate, Axis};
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+type Res<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// Points on which trustworthiness is measured for the large cases (it is O(n²)).
+const QUALITY_SUBSAMPLE: usize = 5000;
+const SEED: u64 = 42;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let outcome = match args.as_slice() {
+        [cmd, dir] if cmd == "prepare" => prepare(Path::new(dir)),
+        [cmd, case, dir] if cmd == "run" => run(case, Path::new(dir)),
+        _ => Err("usage: side_by_side prepare DIR | side_by_side run CASE DIR".into()),
+    };
+    if let Err(e) = outcome {
+        eprintln!("side_by_side: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn file(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}.npy"))
+}
+
+/// MNIST-1D-like 10k×40: the published generator with 10 000 samples.
+fn mnist_10k() -> Res<(Array2<f64>, Array1<usize>)> {
+    let m = Mnist1dParams::default().num_samples(10_000).generate()?;
+    let x = concatenate(Axis(0), &[m.train.records().view(), m.test.records().view()])?;
+    let y = concatenate(Axis(0), &[m.train.targets().view(), m.test.targets().view()])?;
+    Ok((x, y))
+}
+
+/// A 60k×50 manifold: a noisy swiss roll (2-D) placed in 50 dimensions by a
+/// random orthonormal map, plus isotropic noise in every dimension.
+fn synthetic_60k() -> Res<Array2<f64>> {
+    let roll = swiss_roll(60_000, 0.05, SEED)?;
+    let basis = molrg(50, &[3], 1, SEED)?.bases.remove(0); // 50×3 orthonormal
+    let mut x = roll.records().dot(&basis.t());
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
+    x.mapv_inplace(|v| v + 0.05 * (rng.gen::<f64>() - 0.5));
+    Ok(x)
+}
+
+fn prepare(dir: &Path) -> Res<()> {
+    std::fs::create_dir_all(dir)?;
+    let (x, y) = mnist_10k()?;
+    write_npy(file(dir, "mnist_x"), &x)?;
+    write_npy_labels(file(dir, "mnist_y"), &y)?;
+    let s = synthetic_60k()?;
+    write_npy(file(dir, "synth_x"), &s)?;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED + 1);
+    let sub: Array1<f64> = (0..QUALITY_SUBSAMPLE).map(|_| rng.gen_range(0..s.nrows()) as f64).collect();
+    write_npy_1d(file(dir, "synth_subsample"), &sub)?;
+    let t = Instant::now();
+    let exact = exact_knn(s.view(), 15, Metric::Euclidean)?;
+    eprintln!("exact kNN of the 60k set for recall: {:.1} s", t.elapsed().as_secs_f64());
+    let idx = exact.indices().mapv(|i| i as f64);
+    write_npy(file(dir, "synth_exact_knn"), &idx)?;
+    Ok(())
+}
+
+/// Peak resident memory of this process (VmHWM), in MB.
+fn peak_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(f64::NAN);
+    kb / 1024.0
+}
+
+fn report(case: &str, seconds: f64, quality: f64) {
+    println!(
+        "{{\"case\": \"{case}\", \"seconds\": {seconds:.6}, \"quality\": {quality:.6}, \"peak_mb\": {:.1}}}",
+        peak_mb()
+    );
+}
+
+fn run(case: &str, dir: &Path) -> Res<()> {
+    match case {
+        "umap_mnist1d_10k" => umap_fit(case, read_npy_2d(file(dir, "mnist_x"))?, None),
+        "umap_synth_60k" => {
+            let sub = read_npy_1d(file(dir, "synth_subsample"))?.mapv(|v| v as usize).to_vec();
+            umap_fit(case, read_npy_2d(file(dir, "synth_x"))?, Some(sub))
+        }
+        "umap_transform_1" => umap_transform(case, dir, 1),
+        "umap_transform_1000" => umap_transform(case, dir, 1000),
+        "knn_synth_60k" => knn(case, dir),
+        other => Err(format!("unknown case `{other}`").into()),
+    }
+}
+
+fn trustworthiness_on(x: &Array2<f64>, e: &Array2<f64>, rows: Option<&[usize]>) -> Res<f64> {
+    Ok(match rows {
+        None => trustworthiness(x.view(), e.view(), 10)?,
+        Some(rows) => trustworthiness(x.select(Axis(0), rows).view(), e.select(Axis(0), rows).view(), 10)?,
+    })
+}
+
+fn umap_fit(case: &str, x: Array2<f64>, quality_rows: Option<Vec<usize>>) -> Res<()> {
+    let t = Instant::now();
+    let model = Umap::params(2).seed(SEED).fit_records(x.view())?;
+    let seconds = t.elapsed().as_secs_f64();
+    let q = trustworthiness_on(&x, model.embedding(), quality_rows.as_deref())?;
+    report(case, seconds, q);
+    Ok(())
+}
+
+/// Fits on the first 9000 MNIST-1D rows, transforms held-out rows; quality is
+/// the kNN accuracy of the transformed points against the training embedding.
+fn umap_transform(case: &str, dir: &Path, n: usize) -> Res<()> {
+    let x = read_npy_2d(file(dir, "mnist_x"))?;
+    let y = read_npy_labels(file(dir, "mnist_y"))?;
+    let (train, test) = x.view().split_at(Axis(0), 9000);
+    let model = Umap::params(2).seed(SEED).fit_records(train)?;
+    let new = test.slice(ndarray::s![..n, ..]).to_owned();
+    model.transform(&new)?; // the first call pays for nothing we would not pay again; keep it symmetric with the peer's warm call
+    let reps = if n == 1 { 200 } else { 3 };
+    let t = Instant::now();
+    let mut out = model.transform(&new)?;
+    for _ in 1..reps {
+        out = model.transform(&new)?;
+    }
+    let seconds = t.elapsed().as_secs_f64() / reps as f64;
+    let train_labels: Vec<usize> = y.slice(ndarray::s![..9000]).to_vec();
+    let predicted = knn_classify(model.embedding().view(), &train_labels, out.view(), 10)?;
+    let truth = y.slice(ndarray::s![9000..9000 + n]);
+    let acc = predicted.iter().zip(truth.iter()).filter(|(p, t)| p == t).count() as f64 / n as f64;
+    report(case, seconds, acc);
+    Ok(())
+}
+
+fn knn(case: &str, dir: &Path) -> Res<()> {
+    let x = read_npy_2d(file(dir, "synth_x"))?;
+    let exact = read_npy_2d(file(dir, "synth_exact_knn"))?.mapv(|v| v as usize);
+    let t = Instant::now();
+    let graph = KnnParams::new(15).method(KnnMethod::NnDescent).seed(SEED).graph(x.view())?;
+    let seconds = t.elapsed().as_secs_f64();
+    let hits: usize = graph
+        .indices()
+        .rows()
+        .into_iter()
+        .zip(exact.rows())
+        .map(|(got, want)| got.iter().filter(|g| want.iter().any(|w| w == *g)).count())
+        .sum();
+    report(case, seconds, hits as f64 / exact.len() as f64);
+    Ok(())
+}
