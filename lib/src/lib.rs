@@ -11,7 +11,10 @@
 //! ```
 
 pub mod data;
+pub mod embed;
 pub mod error;
+pub mod metrics;
+pub mod neighbors;
 pub mod plot;
 
 pub use error::{Error, Result};
@@ -19,6 +22,9 @@ pub use error::{Error, Result};
 /// Everything a notebook needs, in one `use`.
 pub mod prelude {
     pub use crate::data::*;
+    pub use crate::embed::*;
+    pub use crate::metrics::*;
+    pub use crate::neighbors::*;
     pub use crate::error::{Error, Result};
     pub use crate::plot::*;
     pub use linfa::prelude::*;
