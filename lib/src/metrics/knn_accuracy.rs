@@ -44,6 +44,26 @@ use super::common::{
 };
 use crate::error::{Error, Result};
 
+/// Fraction of `pred` equal to `truth`, position by position (classification accuracy).
+///
+/// ```
+/// use lowdim::prelude::*;
+/// assert_eq!(accuracy(&[0, 1, 2, 2], &[0, 1, 1, 2]).unwrap(), 0.75);
+/// ```
+pub fn accuracy(truth: &[usize], pred: &[usize]) -> Result<f64> {
+    if truth.len() != pred.len() {
+        return Err(Error::param(
+            "pred",
+            format!("of accuracy must have one label per entry of `truth` ({}); got {}", truth.len(), pred.len()),
+        ));
+    }
+    if truth.is_empty() {
+        return Err(Error::param("truth", "of accuracy must not be empty; got 0 labels"));
+    }
+    let hits = truth.iter().zip(pred).filter(|(t, p)| t == p).count();
+    Ok(hits as f64 / truth.len() as f64)
+}
+
 /// Predicted labels of the rows of `test` by majority vote of their `k` nearest
 /// rows of `train` (ties: the label of the nearest among the tied labels).
 ///
@@ -169,6 +189,13 @@ fn vote(labels_nearest_first: impl Iterator<Item = usize>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accuracy_checks_lengths() {
+        assert!(matches!(accuracy(&[1, 2], &[1]), Err(Error::Param { name: "pred", .. })));
+        assert!(matches!(accuracy(&[], &[]), Err(Error::Param { name: "truth", .. })));
+        assert_eq!(accuracy(&[3, 3], &[3, 4]).unwrap(), 0.5);
+    }
     use ndarray::{array, Array2};
 
     fn two_blobs() -> (Array2<f64>, Vec<usize>) {

@@ -5,7 +5,7 @@
 //! | rank-based neighbourhood quality (scikit-learn's definition) | [`trustworthiness`], [`continuity`] | `trustworthiness.rs` |
 //! | shared nearest neighbours | [`neighborhood_preservation`] | `neighborhood.rs` |
 //! | global distance order | [`shepard_correlation`], [`spearman`] | `shepard.rs` |
-//! | labels readable from an embedding | [`knn_accuracy`], [`knn_classify`] | `knn_accuracy.rs` |
+//! | labels readable from an embedding | [`knn_accuracy`], [`knn_classify`], [`accuracy`] | `knn_accuracy.rs` |
 //! | clustering vs reference labels | [`clustering_accuracy`], [`nmi`], [`ari`] | `clustering.rs` |
 //! | internal cluster validity | [`calinski_harabasz`], [`davies_bouldin`] | `cluster_validity.rs` |
 //! | assignment | [`hungarian`] | `hungarian.rs` |
@@ -24,7 +24,7 @@ mod trustworthiness;
 pub use cluster_validity::{calinski_harabasz, davies_bouldin};
 pub use clustering::{ari, clustering_accuracy, nmi};
 pub use hungarian::hungarian;
-pub use knn_accuracy::{knn_accuracy, knn_classify};
+pub use knn_accuracy::{accuracy, knn_accuracy, knn_classify};
 pub use neighborhood::neighborhood_preservation;
 pub use report::{
     compare_embeddings, embedding_report, EmbeddingReport, MetricsTable, REPORT_FOLDS, REPORT_SEED,

@@ -4,7 +4,7 @@
 //! (cosine: unit rows; correlation: centred unit rows) and then ranks by a
 //! *surrogate* that orders pairs exactly like the distance but is cheaper:
 //! squared euclidean for euclidean, `1 − ⟨a, b⟩` (the distance itself) for
-//! cosine and correlation, and L1 for manhattan. [`Metric::from_surrogate`] turns
+//! cosine and correlation, and L1 for manhattan. [`Metric::to_distance`] turns
 //! a surrogate back into the distance.
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
@@ -95,7 +95,7 @@ impl Metric {
 
     /// The distance that a surrogate stands for.
     #[inline]
-    pub(crate) fn from_surrogate(self, s: f64) -> f64 {
+    pub(crate) fn to_distance(self, s: f64) -> f64 {
         match self {
             Metric::Euclidean => s.max(0.0).sqrt(),
             _ => s.max(0.0),

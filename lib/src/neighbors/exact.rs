@@ -113,7 +113,7 @@ fn search_block(
         best.sort_unstable_by(cmp_pair);
         for &(v, j) in best.iter().take(k) {
             out_idx.push(j as usize);
-            out_dist.push(metric.from_surrogate(v));
+            out_dist.push(metric.to_distance(v));
         }
     }
     (out_idx, out_dist)
@@ -165,8 +165,8 @@ mod tests {
             let prepared = metric.prepare(x.view(), "X").unwrap();
             let g = exact_search(&prepared, prepared.view(), 5, metric, true);
             let want = brute(&x, 5, metric);
-            for i in 0..x.nrows() {
-                for (c, &(d, _)) in want[i].iter().enumerate() {
+            for (i, want_i) in want.iter().enumerate() {
+                for (c, &(d, _)) in want_i.iter().enumerate() {
                     assert!((g.distances()[[i, c]] - d).abs() < 1e-9, "{metric} row {i}");
                 }
                 assert!(g.indices().row(i).iter().all(|&j| j != i));

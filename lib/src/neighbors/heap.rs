@@ -37,9 +37,9 @@ impl Heaps {
 /// Pushes `(d, j)` into one heap row unless it is no better than the root or
 /// `j` is already there. Returns whether the row changed.
 #[inline]
-pub(crate) fn push<D: Copy + PartialOrd + Total>(dist: &mut [D], idx: &mut [u32], flag: &mut [bool], d: D, j: u32, new: bool) -> bool {
+pub(crate) fn push<D: Copy + Total>(dist: &mut [D], idx: &mut [u32], flag: &mut [bool], d: D, j: u32, new: bool) -> bool {
     let k = dist.len();
-    if k == 0 || !(d < dist[0]) || idx.contains(&j) {
+    if k == 0 || d.total(&dist[0]) != Ordering::Less || idx.contains(&j) {
         return false;
     }
     let mut i = 0;

@@ -187,12 +187,17 @@ impl KnnParams {
         let n = data.nrows();
         if self.is_exact_for(n) {
             let graph = exact_search(&data, data.view(), self.k, self.metric, true);
-            return Ok(KnnIndex { params: self.clone(), data, graph, exact: true, forest: Vec::new(), search: SearchGraph::default() });
+            return Ok(KnnIndex { params: self.clone(), data, graph, exact: true, forest: Vec::new(), single_scale: 1.0, search: SearchGraph::default() });
         }
         let n_trees = self.n_trees.unwrap_or_else(|| 64.min(5 + ((n as f64).sqrt() / 20.0).round() as usize));
         let n_iters = self.n_iters.unwrap_or_else(|| 5.max((n as f64).log2().round() as usize));
         let leaf_size = self.leaf_size.unwrap_or_else(|| 60.max(256.min(5 * self.k)));
-        let single: Vec<f32> = data.iter().map(|&v| v as f32).collect();
+        // Single precision for the search, scaled to a largest coordinate of 1 so
+        // that squared distances can neither overflow nor underflow (any scale
+        // keeps every metric's neighbour order).
+        let largest = data.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let single_scale = if largest > 0.0 { 1.0 / largest } else { 1.0 };
+        let single: Vec<f32> = data.iter().map(|&v| (v * single_scale) as f32).collect();
         let forest: Vec<RpTree> = (0..n_trees)
             .into_par_iter()
             .map(|t| RpTree::build(&single, data.ncols(), leaf_size, rng::derive(self.seed, stream::TREES, t as u64)))
@@ -201,7 +206,7 @@ impl KnnParams {
         let graph = nn_descent(&data, &single, self.metric, &forest, &cfg);
         let search = SearchGraph::new(&graph);
         let forest = forest.into_iter().take(SEARCH_TREES).collect();
-        Ok(KnnIndex { params: self.clone(), data, graph, exact: false, forest, search })
+        Ok(KnnIndex { params: self.clone(), data, graph, exact: false, forest, single_scale, search })
     }
 
     /// The kNN graph of the rows of `x` (see [`KnnGraph`]: self excluded).
@@ -239,6 +244,8 @@ pub struct KnnIndex {
     graph: KnnGraph,
     exact: bool,
     forest: Vec<RpTree>,
+    /// The factor the trees' single-precision rows were scaled by.
+    single_scale: f64,
     search: SearchGraph,
 }
 
@@ -323,7 +330,7 @@ impl KnnIndex {
         for (i, row) in rows.iter().enumerate() {
             for (c, &(s, j)) in row.iter().enumerate().take(k) {
                 indices[[i, c]] = j as usize;
-                distances[[i, c]] = self.params.metric.from_surrogate(s);
+                distances[[i, c]] = self.params.metric.to_distance(s);
             }
         }
         Ok(KnnGraph::from_parts(indices, distances))
@@ -352,7 +359,7 @@ impl KnnIndex {
                 None
             }
         };
-        let q32: Vec<f32> = q.iter().map(|&v| v as f32).collect();
+        let q32: Vec<f32> = q.iter().map(|&v| (v * self.single_scale) as f32).collect();
         for tree in &self.forest {
             for &j in tree.leaf_of(&q32) {
                 if let Some(d) = visit(j, visited, &mut dist, &mut idx, &mut flag) {

@@ -369,7 +369,7 @@ fn finish(heaps: &Heaps, data: &Array2<f64>, metric: Metric, order: &[u32]) -> K
     for (i, r) in rows {
         for (c, &(d, j)) in r.iter().enumerate().take(k) {
             indices[[i, c]] = j as usize;
-            distances[[i, c]] = metric.from_surrogate(d);
+            distances[[i, c]] = metric.to_distance(d);
         }
     }
     KnnGraph::from_parts(indices, distances)

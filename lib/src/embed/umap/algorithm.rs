@@ -25,7 +25,8 @@ const LARGE_DATA: usize = 10_000;
 /// What the dataset's targets were: labels (for supervision and colour),
 /// values (colour only) or nothing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(crate) enum Targets {
+#[doc(hidden)]
+pub enum Targets {
     None,
     Labels(Vec<Option<usize>>),
     Values(Vec<f64>),
@@ -357,43 +358,67 @@ fn check_not_all_duplicates(knn: &KnnGraph) -> Result<()> {
     Ok(())
 }
 
-fn labels_of(targets: &Array1<usize>) -> Targets {
-    Targets::Labels(targets.iter().map(|&l| Some(l)).collect())
+/// Target types a UMAP fit accepts: `usize` labels, `Option<usize>` labels
+/// (`None`: unlabelled), `f64` values (colour only) and `()` (none, what
+/// `Dataset::from(x)` gives). Labels shape the graph only with `supervised(true)`.
+pub trait UmapTargets: private::Sealed {
+    #[doc(hidden)]
+    fn umap_targets(&self) -> Targets;
 }
 
-impl Fit<Array2<f64>, Array1<usize>, Error> for UmapValidParams {
-    type Object = Umap;
+mod private {
+    pub trait Sealed {}
+    impl Sealed for ndarray::Array1<usize> {}
+    impl Sealed for ndarray::Array1<Option<usize>> {}
+    impl Sealed for ndarray::Array1<f64> {}
+    impl Sealed for ndarray::Array1<()> {}
+}
 
-    /// Fits on the records; the labels colour the plot, and shape the graph
-    /// when `supervised(true)`.
-    fn fit(&self, dataset: &DatasetBase<Array2<f64>, Array1<usize>>) -> Result<Umap> {
-        self.fit_impl(dataset.records.view(), labels_of(&dataset.targets))
+impl UmapTargets for Array1<usize> {
+    fn umap_targets(&self) -> Targets {
+        Targets::Labels(self.iter().map(|&l| Some(l)).collect())
     }
 }
 
-impl Fit<Array2<f64>, Array1<Option<usize>>, Error> for UmapValidParams {
-    type Object = Umap;
-
-    /// Fits on the records with partial labels (`None`: unlabelled).
-    fn fit(&self, dataset: &DatasetBase<Array2<f64>, Array1<Option<usize>>>) -> Result<Umap> {
-        self.fit_impl(dataset.records.view(), Targets::Labels(dataset.targets.to_vec()))
+impl UmapTargets for Array1<Option<usize>> {
+    fn umap_targets(&self) -> Targets {
+        Targets::Labels(self.to_vec())
     }
 }
 
-impl Fit<Array2<f64>, Array1<f64>, Error> for UmapValidParams {
-    type Object = Umap;
-
-    /// Fits on the records; the continuous targets colour the plot.
-    fn fit(&self, dataset: &DatasetBase<Array2<f64>, Array1<f64>>) -> Result<Umap> {
-        self.fit_impl(dataset.records.view(), Targets::Values(dataset.targets.to_vec()))
+impl UmapTargets for Array1<f64> {
+    fn umap_targets(&self) -> Targets {
+        Targets::Values(self.to_vec())
     }
 }
 
-impl Fit<Array2<f64>, Array1<()>, Error> for UmapValidParams {
+impl UmapTargets for Array1<()> {
+    fn umap_targets(&self) -> Targets {
+        Targets::None
+    }
+}
+
+impl<T: UmapTargets> Fit<Array2<f64>, T, Error> for UmapValidParams {
     type Object = Umap;
 
-    /// Fits on the records of a target-less dataset (`Dataset::from(x)`).
-    fn fit(&self, dataset: &DatasetBase<Array2<f64>, Array1<()>>) -> Result<Umap> {
-        self.fit_impl(dataset.records.view(), Targets::None)
+    fn fit(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<Umap> {
+        self.fit_impl(dataset.records.view(), dataset.targets.umap_targets())
+    }
+}
+
+// Inherent `fit`s shadow linfa's blanket `Fit` for parameter guards: the kernel
+// names a cell's variables through rust-analyzer, which cannot see through that
+// blanket impl, so `let umap = Umap::params(2).fit(&ds)?;` needs a direct path.
+impl UmapParams {
+    /// Checks the parameters and fits on `dataset` (see [`UmapTargets`]).
+    pub fn fit<T: UmapTargets>(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<Umap> {
+        linfa::ParamGuard::check_ref(self)?.fit_impl(dataset.records.view(), dataset.targets.umap_targets())
+    }
+}
+
+impl UmapValidParams {
+    /// Fits on `dataset` (see [`UmapTargets`]).
+    pub fn fit<T: UmapTargets>(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<Umap> {
+        self.fit_impl(dataset.records.view(), dataset.targets.umap_targets())
     }
 }

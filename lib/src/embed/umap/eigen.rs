@@ -198,9 +198,9 @@ mod tests {
     fn jacobi_diagonalises() {
         let m = ndarray::array![[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 1.0]];
         let (vals, vecs) = symmetric_eigen(&m);
-        for c in 0..3 {
+        for (c, &val) in vals.iter().enumerate() {
             let x = vecs.column(c);
-            let r = m.dot(&x) - &x * vals[c];
+            let r = m.dot(&x) - &x * val;
             assert!(r.dot(&r).sqrt() < 1e-12);
         }
         assert!(vals[0] >= vals[1] && vals[1] >= vals[2]);

@@ -56,7 +56,7 @@ impl FuzzyGraph {
 
     /// All entries as (rows, cols, weights), row-major: scipy's COO triplets.
     pub fn to_coo(&self) -> (Vec<usize>, Vec<usize>, Vec<f64>) {
-        let rows = (0..self.n).flat_map(|i| std::iter::repeat(i).take(self.offsets[i + 1] - self.offsets[i])).collect();
+        let rows = (0..self.n).flat_map(|i| std::iter::repeat_n(i, self.offsets[i + 1] - self.offsets[i])).collect();
         (rows, self.cols.clone(), self.weights.clone())
     }
 

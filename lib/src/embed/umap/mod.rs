@@ -39,7 +39,7 @@ mod layout;
 mod persist;
 mod spectral;
 
-pub use algorithm::Umap;
+pub use algorithm::{Umap, UmapTargets};
 pub use curve::find_ab_params;
 pub use fuzzy::{fuzzy_simplicial_set, smooth_knn_dist, FuzzyGraph};
 pub use hyperparams::{Init, UmapParams, UmapValidParams};
