@@ -70,6 +70,27 @@ def count_figures(nb_path):
                if "application/vnd.plotly.v1+json" in o.get("data", {}))
 
 
+def drawn_plots(url, isolate):
+    """Loads `url` in headless Chromium and counts the plotly plots that drew."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        raise RuntimeError("chromium not found (the set-up installs Debian's chromium)")
+    profile = tempfile.mkdtemp(prefix="lowdim-chromium-")
+    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--disable-quic", f"--user-data-dir={profile}", "--virtual-time-budget=40000",
+           "--dump-dom", url]
+    # No network at all: a fresh network namespace when we may make one.
+    if isolate and shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
+        cmd = ["unshare", "-n"] + cmd
+    try:
+        dom = subprocess.run(cmd, capture_output=True, text=True, timeout=180).stdout
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    # plotly draws two main-svg layers per plot.
+    return len(re.findall(r'<svg[^>]*class="main-svg"', dom)) // 2
+
+
 def browser_check(executed):
     """Exports the notebook to HTML, loads it in Chromium with no network, counts drawn plots."""
     from nbconvert import HTMLExporter
@@ -78,28 +99,42 @@ def browser_check(executed):
     body, _ = HTMLExporter().from_filename(str(executed))
     html = executed.with_suffix(".html")
     html.write_text(body, encoding="utf-8")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        return "chromium not found (the set-up installs Debian's chromium)"
-    profile = tempfile.mkdtemp(prefix="lowdim-chromium-")
-    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           "--disable-quic", f"--user-data-dir={profile}", "--virtual-time-budget=20000",
-           "--dump-dom", html.resolve().as_uri()]
-    # No network at all: a fresh network namespace when we may make one.
-    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
-        cmd = ["unshare", "-n"] + cmd
-    try:
-        dom = subprocess.run(cmd, capture_output=True, text=True, timeout=180).stdout
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    drawn = len(re.findall(r'<svg[^>]*class="main-svg"', dom))
-    # plotly draws two main-svg layers per plot.
-    plots = drawn // 2
-    print(f"    browser: {html.name}: {plots} of {want} figure(s) drawn ({len(body) / 1e6:.1f} MB page)")
+    plots = drawn_plots(html.resolve().as_uri(), isolate=True)
+    print(f"    exported HTML: {html.name}: {plots} of {want} figure(s) drawn ({len(body) / 1e6:.1f} MB page)")
     if want == 0:
         return "the notebook has no figure to check"
-    return None if plots >= want else f"only {plots} of {want} figures drew in Chromium"
+    return None if plots >= want else f"only {plots} of {want} figures drew in the exported page"
+
+
+def lab_check(executed):
+    """Opens the executed notebook in a local JupyterLab in Chromium: the plotly
+    renderer must draw every figure from the saved outputs, with no internet."""
+    import secrets
+    import socket
+    import urllib.request
+
+    want = count_figures(executed)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    token = secrets.token_hex(8)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+         f"--port={port}", f"--ServerApp.token={token}", f"--ServerApp.root_dir={executed.parent}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        plots = drawn_plots(f"http://127.0.0.1:{port}/lab/tree/{executed.name}?token={token}", isolate=False)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    print(f"    JupyterLab: {executed.name}: {plots} of {want} figure(s) drawn")
+    return None if plots >= want > 0 else f"only {plots} of {want} figures drew in JupyterLab"
 
 
 def fallback_check():
@@ -168,7 +203,7 @@ def main():
             print(f"ok   {nb} ({secs:.0f}s)", flush=True)
     if args.browser_check:
         target = executed.get(pathlib.Path(args.browser_check).resolve())
-        problem = browser_check(target) if target else f"{args.browser_check} was not executed"
+        problem = (browser_check(target) or lab_check(target)) if target else f"{args.browser_check} was not executed"
         if problem:
             failed += 1
             print(f"FAIL browser check: {problem}")
