@@ -18,9 +18,6 @@ const SESSION_DEPS: &[(&str, &str)] = &[
     ("tch", ""),
 ];
 
-/// Cache of compiled cells, in MiB: re-running an unchanged cell is instant.
-const CELL_CACHE_MIB: u32 = 500;
-
 pub const PRELUDE: &str = "use lowdim::prelude::*;\n";
 
 /// One `[[package]]` entry of a Cargo.lock.
@@ -76,7 +73,10 @@ pub fn init_evcxr(workspace: &Path) -> Result<String, String> {
     // evcxr checks each `:dep` with a `cargo metadata` of its own; offline, from the
     // crates the set-up fetched, that takes a quarter of the time of asking the
     // registry, which matters at every kernel start. Cells may add crates online.
-    let mut out = format!(":cache {CELL_CACHE_MIB}\n:offline 1\n:dep lowdim = {{ path = {:?} }}\n", workspace.join("lib"));
+    // No `:cache`: evcxr's compilation cache is shared by every build directory
+    // and, once it holds crates from an earlier resolution, serves artifacts that
+    // break a cold build ("found possibly newer version of crate `serde_core`").
+    let mut out = format!(":offline 1\n:dep lowdim = {{ path = {:?} }}\n", workspace.join("lib"));
     for (name, extra) in SESSION_DEPS {
         let version = locked_version(&packages, name)?;
         out.push_str(&format!(":dep {name} = {{ version = \"={version}\"{extra} }}\n"));
