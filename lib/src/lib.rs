@@ -13,6 +13,7 @@
 pub mod data;
 pub mod embed;
 pub mod error;
+pub mod intrinsic;
 pub mod metrics;
 pub mod neighbors;
 pub mod plot;
@@ -26,6 +27,7 @@ pub mod prelude {
     pub use crate::metrics::*;
     pub use crate::neighbors::*;
     pub use crate::error::{Error, Result};
+    pub use crate::intrinsic::*;
     pub use crate::plot::*;
     pub use linfa::prelude::*;
     pub use linfa_reduction::Pca;

@@ -2,4 +2,6 @@
 
 mod umap;
 
-pub use umap::{find_ab_params, fuzzy_simplicial_set, smooth_knn_dist, FuzzyGraph, Init, Umap, UmapParams, UmapValidParams};
+pub use umap::{
+    find_ab_params, fuzzy_simplicial_set, smooth_knn_dist, FuzzyGraph, Init, Umap, UmapParams, UmapTargets, UmapValidParams,
+};

@@ -1,0 +1,387 @@
+//! What the estimators share: input checks, merging of duplicate rows, the
+//! neighbour graph of the distinct rows, a symmetric eigenvalue solver for the
+//! PCA spectra, and the `fit` plumbing every parameter type gets.
+
+use std::cmp::Ordering;
+
+use ndarray::{Array2, ArrayView2, Axis};
+
+use crate::error::{check_finite, Error, Result};
+use crate::neighbors::{KnnGraph, KnnMethod, KnnParams};
+
+/// Fails unless `x` has at least one row and one column and only finite entries.
+pub(crate) fn check_records(who: &str, x: ArrayView2<f64>) -> Result<()> {
+    let (n, d) = x.dim();
+    if n == 0 || d == 0 {
+        return Err(Error::data(format!("{who} needs a non-empty n_samples × n_features matrix; got {n} × {d}")));
+    }
+    check_finite(&format!("X of {who}"), &x)
+}
+
+/// The data with exact duplicate rows merged.
+///
+/// `distinct` keeps the first copy of every row, in the original order, so data
+/// without duplicates come back unchanged; `representative[i]` is the row of
+/// `distinct` that row `i` of the input became.
+pub(crate) struct Distinct {
+    pub distinct: Array2<f64>,
+    pub representative: Vec<usize>,
+}
+
+impl Distinct {
+    pub fn new(x: ArrayView2<f64>) -> Self {
+        let n = x.nrows();
+        // Compare rows as points: -0.0 and 0.0 are the same coordinate.
+        let rows: Vec<Vec<f64>> = x.outer_iter().map(|r| r.iter().map(|v| v + 0.0).collect()).collect();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| lexicographic(&rows[a], &rows[b]).then(a.cmp(&b)));
+        // first[i]: the smallest index holding the same point as row i.
+        let mut first = vec![0usize; n];
+        let mut start = 0;
+        while start < n {
+            let mut end = start + 1;
+            while end < n && lexicographic(&rows[order[start]], &rows[order[end]]) == Ordering::Equal {
+                end += 1;
+            }
+            for &i in &order[start..end] {
+                first[i] = order[start];
+            }
+            start = end;
+        }
+        let mut position = vec![usize::MAX; n];
+        let mut kept = Vec::new();
+        for i in 0..n {
+            if first[i] == i {
+                position[i] = kept.len();
+                kept.push(i);
+            }
+        }
+        let representative = (0..n).map(|i| position[first[i]]).collect();
+        let distinct = if kept.len() == n { x.to_owned() } else { x.select(Axis(0), &kept) };
+        Distinct { distinct, representative }
+    }
+
+    /// Number of distinct rows.
+    pub fn n_distinct(&self) -> usize {
+        self.distinct.nrows()
+    }
+
+    /// Rows of the input merged into an earlier copy.
+    pub fn n_duplicates(&self) -> usize {
+        self.representative.len() - self.n_distinct()
+    }
+
+    /// "n_distinct = 180 (n_samples = 200 with 20 duplicate rows merged)" or
+    /// "n_samples = 200" when nothing was merged: the upper bound in messages.
+    pub fn bound(&self) -> String {
+        if self.n_duplicates() == 0 {
+            format!("n_samples = {}", self.n_distinct())
+        } else {
+            format!(
+                "n_distinct = {} (n_samples = {} with {} duplicate rows merged)",
+                self.n_distinct(),
+                self.representative.len(),
+                self.n_duplicates()
+            )
+        }
+    }
+
+    /// Spreads per-distinct-row values back onto the input rows.
+    pub fn spread(&self, values: &[f64]) -> Vec<f64> {
+        self.representative.iter().map(|&r| values[r]).collect()
+    }
+}
+
+fn lexicographic(a: &[f64], b: &[f64]) -> Ordering {
+    a.iter().zip(b).map(|(x, y)| x.partial_cmp(y).unwrap_or(Ordering::Equal)).find(|o| *o != Ordering::Equal).unwrap_or(Ordering::Equal)
+}
+
+/// Checks `lo ≤ k < n` for a neighbour count of `who`, naming the bound.
+pub(crate) fn check_k(who: &str, name: &'static str, k: usize, lo: usize, data: &Distinct) -> Result<()> {
+    if k < lo || k >= data.n_distinct() {
+        return Err(Error::param(name, format!("of {who} must be in [{lo}, {}); got {k}", data.bound())));
+    }
+    Ok(())
+}
+
+/// The `k` nearest other rows of every distinct row.
+pub(crate) fn knn_of(data: &Distinct, k: usize, method: KnnMethod) -> Result<KnnGraph> {
+    KnnParams::new(k).method(method).graph(data.distinct.view())
+}
+
+/// The median as numpy computes it (mean of the two middle values for an even count).
+pub(crate) fn median(values: &mut [f64]) -> f64 {
+    let n = values.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        0.5 * (values[n / 2 - 1] + values[n / 2])
+    }
+}
+
+/// Variances along the principal axes of the rows of `x` (descending, with the
+/// `n − 1` denominator of scikit-learn's `explained_variance_`), for
+/// `min(n, d)` components. Works on the smaller of the `d × d` covariance and
+/// the `n × n` Gram matrix of the centred rows.
+pub(crate) fn pca_spectrum(x: ArrayView2<f64>) -> Vec<f64> {
+    let (n, d) = x.dim();
+    if n < 2 {
+        return vec![0.0; n.min(d)];
+    }
+    let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| ndarray::Array1::zeros(d));
+    let centred = &x - &mean;
+    let scatter = if n >= d { centred.t().dot(&centred) } else { centred.dot(&centred.t()) };
+    let mut values = symmetric_eigenvalues(scatter);
+    let denom = (n - 1) as f64;
+    for v in values.iter_mut() {
+        *v = (*v / denom).max(0.0);
+    }
+    values.truncate(n.min(d));
+    values
+}
+
+/// Eigenvalues of a symmetric matrix, descending: Householder reduction to
+/// tridiagonal form, then implicit QL with Wilkinson shifts. `O(p³)`.
+pub(crate) fn symmetric_eigenvalues(a: Array2<f64>) -> Vec<f64> {
+    let p = a.nrows();
+    if p == 0 || a.ncols() != p {
+        return Vec::new();
+    }
+    // Row-major copy: a[i * p + j].
+    let mut a: Vec<f64> = a.iter().copied().collect();
+    let mut diag = vec![0.0; p];
+    let mut off = vec![0.0; p];
+    let mut v = vec![0.0; p];
+    let mut q = vec![0.0; p];
+    for k in 0..p.saturating_sub(2) {
+        diag[k] = a[k * p + k];
+        let norm: f64 = (k + 1..p).map(|i| a[i * p + k] * a[i * p + k]).sum::<f64>().sqrt();
+        if norm == 0.0 {
+            off[k] = 0.0;
+            continue;
+        }
+        let x0 = a[(k + 1) * p + k];
+        let alpha = if x0 >= 0.0 { -norm } else { norm };
+        // v = (x − αe₁) / ‖x − αe₁‖, so that H = I − 2vvᵀ maps x to αe₁.
+        let m = p - k - 1;
+        for i in 0..m {
+            v[i] = a[(k + 1 + i) * p + k];
+        }
+        v[0] -= alpha;
+        let vnorm = v[..m].iter().map(|t| t * t).sum::<f64>().sqrt();
+        if vnorm == 0.0 {
+            off[k] = x0;
+            continue;
+        }
+        v[..m].iter_mut().for_each(|t| *t /= vnorm);
+        // w = A₂₂v, q = w − (vᵀw)v, A₂₂ ← A₂₂ − 2(vqᵀ + qvᵀ).
+        for i in 0..m {
+            let row = &a[(k + 1 + i) * p + k + 1..(k + 2 + i) * p];
+            q[i] = row.iter().zip(&v[..m]).map(|(x, y)| x * y).sum();
+        }
+        let vw: f64 = v[..m].iter().zip(&q[..m]).map(|(x, y)| x * y).sum();
+        for i in 0..m {
+            q[i] -= vw * v[i];
+        }
+        for i in 0..m {
+            let (vi, qi) = (v[i], q[i]);
+            let row = &mut a[(k + 1 + i) * p + k + 1..(k + 2 + i) * p];
+            for ((x, vj), qj) in row.iter_mut().zip(&v[..m]).zip(&q[..m]) {
+                *x -= 2.0 * (vi * qj + qi * vj);
+            }
+        }
+        off[k] = alpha;
+    }
+    if p >= 2 {
+        diag[p - 2] = a[(p - 2) * p + p - 2];
+        off[p - 2] = a[(p - 1) * p + p - 2];
+    }
+    diag[p - 1] = a[p * p - 1];
+    off[p - 1] = 0.0;
+    tridiagonal_ql(&mut diag, &mut off);
+    diag.sort_by(|x, y| y.total_cmp(x));
+    diag
+}
+
+/// Eigenvalues of the symmetric tridiagonal matrix with diagonal `d` and
+/// sub-diagonal `e` (`e[i]` joins `i` and `i + 1`; `e[p − 1]` is ignored), in
+/// place in `d`, by the implicit QL algorithm.
+fn tridiagonal_ql(d: &mut [f64], e: &mut [f64]) {
+    let p = d.len();
+    if p < 2 {
+        return;
+    }
+    e[p - 1] = 0.0;
+    for l in 0..p {
+        let mut iterations = 0;
+        loop {
+            let mut m = l;
+            while m + 1 < p {
+                let dd = d[m].abs() + d[m + 1].abs();
+                if e[m].abs() <= f64::EPSILON * dd {
+                    break;
+                }
+                m += 1;
+            }
+            if m == l {
+                break;
+            }
+            iterations += 1;
+            if iterations > 100 {
+                // Not converged to machine precision: keep what we have.
+                break;
+            }
+            let mut g = (d[l + 1] - d[l]) / (2.0 * e[l]);
+            let mut r = g.hypot(1.0);
+            g = d[m] - d[l] + e[l] / (g + if g >= 0.0 { r } else { -r });
+            let (mut s, mut c, mut shift) = (1.0, 1.0, 0.0);
+            let mut deflated = false;
+            let mut i = m;
+            while i > l {
+                i -= 1;
+                let f = s * e[i];
+                let b = c * e[i];
+                r = f.hypot(g);
+                e[i + 1] = r;
+                if r == 0.0 {
+                    d[i + 1] -= shift;
+                    e[m] = 0.0;
+                    deflated = true;
+                    break;
+                }
+                s = f / r;
+                c = g / r;
+                g = d[i + 1] - shift;
+                r = (d[i] - g) * s + 2.0 * c * b;
+                shift = s * r;
+                d[i + 1] = g + shift;
+                g = c * r - b;
+            }
+            if deflated {
+                continue;
+            }
+            d[l] -= shift;
+            e[l] = g;
+            e[m] = 0.0;
+        }
+    }
+}
+
+/// The `fit` plumbing of an intrinsic-dimension estimator whose checked
+/// parameters have `fn estimate(&self, ArrayView2<f64>) -> Result<IdEstimate>`:
+/// linfa's `Fit` on any dataset (targets are ignored), and inherent
+/// `fit_records` / `fit` on both parameter types (the notebook kernel names a
+/// cell's types without seeing through linfa's blanket impl for parameter guards).
+macro_rules! impl_id_fit {
+    ($params:ident, $valid:ident) => {
+        impl<T> linfa::traits::Fit<ndarray::Array2<f64>, T, $crate::error::Error> for $valid {
+            type Object = $crate::intrinsic::IdEstimate;
+
+            fn fit(
+                &self,
+                dataset: &linfa::DatasetBase<ndarray::Array2<f64>, T>,
+            ) -> $crate::error::Result<$crate::intrinsic::IdEstimate> {
+                self.estimate(dataset.records.view())
+            }
+        }
+
+        impl $valid {
+            /// Estimates the intrinsic dimension of the rows of `records`.
+            pub fn fit_records(&self, records: ndarray::ArrayView2<f64>) -> $crate::error::Result<$crate::intrinsic::IdEstimate> {
+                self.estimate(records)
+            }
+
+            /// Estimates the intrinsic dimension of the records of `dataset` (targets are ignored).
+            pub fn fit<T>(&self, dataset: &linfa::DatasetBase<ndarray::Array2<f64>, T>) -> $crate::error::Result<$crate::intrinsic::IdEstimate> {
+                self.estimate(dataset.records.view())
+            }
+        }
+
+        impl $params {
+            /// Checks the parameters and estimates the intrinsic dimension of the rows of `records`.
+            pub fn fit_records(&self, records: ndarray::ArrayView2<f64>) -> $crate::error::Result<$crate::intrinsic::IdEstimate> {
+                linfa::ParamGuard::check_ref(self)?.estimate(records)
+            }
+
+            /// Checks the parameters and estimates the intrinsic dimension of the
+            /// records of `dataset` (targets are ignored).
+            pub fn fit<T>(&self, dataset: &linfa::DatasetBase<ndarray::Array2<f64>, T>) -> $crate::error::Result<$crate::intrinsic::IdEstimate> {
+                linfa::ParamGuard::check_ref(self)?.estimate(dataset.records.view())
+            }
+        }
+    };
+}
+pub(crate) use impl_id_fit;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{array, Array1};
+
+    /// A = Q diag(λ) Qᵀ with Q a product of Householder reflections.
+    fn with_spectrum(lambda: &[f64], seed: u64) -> Array2<f64> {
+        let p = lambda.len();
+        let mut q = Array2::<f64>::eye(p);
+        let mut state = seed;
+        for _ in 0..3 {
+            let v = Array1::from_shape_fn(p, |_| {
+                state = crate::neighbors::rng::mix(state);
+                (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+            });
+            let v = &v / v.dot(&v).sqrt();
+            let h = Array2::<f64>::eye(p) - 2.0 * &v.view().insert_axis(Axis(1)).dot(&v.view().insert_axis(Axis(0)));
+            q = q.dot(&h);
+        }
+        let diag = Array2::from_diag(&Array1::from(lambda.to_vec()));
+        q.dot(&diag).dot(&q.t())
+    }
+
+    #[test]
+    fn eigenvalues_of_known_spectra() {
+        for (lambda, seed) in [
+            (vec![5.0, 3.0, 3.0, 1.0, 0.5, 0.0, -2.0], 1),
+            (vec![1e3, 1.0, 1e-3, 1e-6], 2),
+            (vec![2.0], 3),
+            (vec![4.0, -1.0], 4),
+            ((0..40).map(|i| (i as f64).sqrt()).collect(), 5),
+        ] {
+            let a = with_spectrum(&lambda, seed);
+            let got = symmetric_eigenvalues(a);
+            let mut want = lambda.clone();
+            want.sort_by(|x, y| y.total_cmp(x));
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() < 1e-9 * want[0].abs().max(1.0), "{got:?} vs {want:?}");
+            }
+        }
+        assert_eq!(symmetric_eigenvalues(Array2::zeros((3, 3))), vec![0.0; 3]);
+    }
+
+    #[test]
+    fn pca_spectrum_uses_the_smaller_side() {
+        // Points on a line in 3-D: one non-zero variance, whichever matrix is used.
+        let x = array![[0.0, 0.0, 0.0], [1.0, 2.0, 2.0], [2.0, 4.0, 4.0]];
+        let s = pca_spectrum(x.view());
+        assert_eq!(s.len(), 3);
+        assert!((s[0] - 9.0).abs() < 1e-12 && s[1].abs() < 1e-12, "{s:?}");
+        let s = pca_spectrum(x.slice(ndarray::s![..2, ..]));
+        assert_eq!(s.len(), 2);
+        assert!((s[0] - 4.5).abs() < 1e-12, "{s:?}");
+    }
+
+    #[test]
+    fn duplicates_merge_to_the_first_copy() {
+        let x = array![[1.0, 0.0], [0.0, 0.0], [1.0, 0.0], [-0.0, 0.0], [2.0, 1.0]];
+        let d = Distinct::new(x.view());
+        assert_eq!(d.n_distinct(), 3);
+        assert_eq!(d.representative, vec![0, 1, 0, 1, 2]);
+        assert_eq!(d.distinct, array![[1.0, 0.0], [0.0, 0.0], [2.0, 1.0]]);
+        assert_eq!(d.spread(&[10.0, 20.0, 30.0]), vec![10.0, 20.0, 10.0, 20.0, 30.0]);
+        assert!(d.bound().contains("2 duplicate rows merged"));
+        let mut v = [3.0, 1.0, 2.0, 10.0];
+        assert_eq!(median(&mut v), 2.5);
+    }
+}
