@@ -14,6 +14,7 @@ pub mod data;
 pub mod embed;
 pub mod error;
 pub mod intrinsic;
+pub(crate) mod linalg;
 pub mod metrics;
 pub mod neighbors;
 pub mod plot;

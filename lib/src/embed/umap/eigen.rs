@@ -1,5 +1,5 @@
-//! Symmetric eigenproblems for the spectral initialisation: cyclic Jacobi for
-//! small dense matrices, and a thick-restart Lanczos (Wu & Simon 2000) with full
+//! Symmetric eigenproblems for the spectral initialisation: dense ones go to
+//! [`crate::linalg`]; here is a thick-restart Lanczos (Wu & Simon 2000) with full
 //! reorthogonalisation for the few largest eigenpairs of a large sparse operator.
 //!
 //! Everything here runs in a fixed order (the operator may be parallel, as long
@@ -10,61 +10,8 @@ use rand::Rng;
 use rayon::prelude::*;
 use rand_distr::StandardNormal;
 
+use crate::linalg::symmetric_eigen;
 use crate::neighbors::rng;
-
-/// Eigenvalues (descending) and unit eigenvectors (columns) of a symmetric
-/// matrix by cyclic Jacobi rotations. `O(n³)` per sweep; for n up to a few hundred.
-pub(crate) fn symmetric_eigen(m: &Array2<f64>) -> (Vec<f64>, Array2<f64>) {
-    let n = m.nrows();
-    let mut a = m.clone();
-    let mut v = Array2::<f64>::eye(n);
-    let scale: f64 = a.iter().map(|x| x * x).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
-    for _sweep in 0..100 {
-        let off: f64 = (0..n).flat_map(|p| (0..n).filter(move |&q| q != p).map(move |q| (p, q))).map(|(p, q)| a[[p, q]] * a[[p, q]]).sum();
-        if off.sqrt() <= 1e-15 * scale {
-            break;
-        }
-        for p in 0..n {
-            for q in p + 1..n {
-                rotate(&mut a, &mut v, p, q);
-            }
-        }
-    }
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&i, &j| a[[j, j]].total_cmp(&a[[i, i]]).then(i.cmp(&j)));
-    let values = order.iter().map(|&i| a[[i, i]]).collect();
-    let vectors = Array2::from_shape_fn((n, n), |(r, c)| v[[r, order[c]]]);
-    (values, vectors)
-}
-
-/// One Jacobi rotation annihilating `a[p, q]`.
-fn rotate(a: &mut Array2<f64>, v: &mut Array2<f64>, p: usize, q: usize) {
-    let apq = a[[p, q]];
-    if apq == 0.0 {
-        return;
-    }
-    let theta = (a[[q, q]] - a[[p, p]]) / (2.0 * apq);
-    let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-    let t = if theta == 0.0 { 1.0 } else { t };
-    let c = 1.0 / (t * t + 1.0).sqrt();
-    let s = t * c;
-    let n = a.nrows();
-    for k in 0..n {
-        let (akp, akq) = (a[[k, p]], a[[k, q]]);
-        a[[k, p]] = c * akp - s * akq;
-        a[[k, q]] = s * akp + c * akq;
-    }
-    for k in 0..n {
-        let (apk, aqk) = (a[[p, k]], a[[q, k]]);
-        a[[p, k]] = c * apk - s * aqk;
-        a[[q, k]] = s * apk + c * aqk;
-    }
-    for k in 0..n {
-        let (vkp, vkq) = (v[[k, p]], v[[k, q]]);
-        v[[k, p]] = c * vkp - s * vkq;
-        v[[k, q]] = s * vkp + c * vkq;
-    }
-}
 
 /// Rows per parallel task of the vector operations.
 const ROWS: usize = 4096;

@@ -11,7 +11,8 @@ use rand::Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
-use super::eigen::{symmetric_eigen, top_eigenpairs};
+use super::eigen::top_eigenpairs;
+use crate::linalg::symmetric_eigen;
 use super::fuzzy::FuzzyGraph;
 use crate::neighbors::rng::{self, stream};
 
