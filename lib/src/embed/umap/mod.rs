@@ -31,7 +31,6 @@
 mod algorithm;
 mod curve;
 mod display;
-mod eigen;
 mod fastpow;
 mod fuzzy;
 mod hyperparams;

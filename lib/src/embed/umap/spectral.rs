@@ -11,7 +11,7 @@ use rand::Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
-use super::eigen::top_eigenpairs;
+use crate::linalg::top_eigenpairs;
 use crate::linalg::symmetric_eigen;
 use super::fuzzy::FuzzyGraph;
 use crate::neighbors::rng::{self, stream};

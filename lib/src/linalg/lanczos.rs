@@ -1,4 +1,4 @@
-//! Symmetric eigenproblems for the spectral initialisation: dense ones go to
+//! Large symmetric eigenproblems (spectral layouts and clusterings): dense ones go to
 //! [`crate::linalg`]; here is a thick-restart Lanczos (Wu & Simon 2000) with full
 //! reorthogonalisation for the few largest eigenpairs of a large sparse operator.
 //!

@@ -1,0 +1,9 @@
+//! Symmetric eigensolvers shared by every estimator: dense ones (Jacobi for
+//! vectors, implicit QL for values alone) and thick-restart Lanczos for the few
+//! extreme eigenpairs of a large sparse operator given as a matrix–vector product.
+
+mod dense;
+mod lanczos;
+
+pub(crate) use dense::{symmetric_eigen, symmetric_eigenvalues};
+pub(crate) use lanczos::top_eigenpairs;
