@@ -24,6 +24,15 @@ pub enum Error {
     /// An error raised by linfa.
     #[error(transparent)]
     Linfa(#[from] linfa::Error),
+
+    /// Training stopped: the loss diverged, or the model failed on the data.
+    #[error("training failed: {0}")]
+    Training(String),
+
+    /// An error raised by libtorch.
+    #[cfg(feature = "torch")]
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
 }
 
 /// `Result` with [`Error`].

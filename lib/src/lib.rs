@@ -11,6 +11,8 @@
 //! ```
 
 pub mod data;
+#[cfg(feature = "torch")]
+pub mod deep;
 pub mod embed;
 pub mod error;
 pub mod intrinsic;
@@ -24,6 +26,8 @@ pub use error::{Error, Result};
 /// Everything a notebook needs, in one `use`.
 pub mod prelude {
     pub use crate::data::*;
+    #[cfg(feature = "torch")]
+    pub use crate::deep::*;
     pub use crate::embed::*;
     pub use crate::metrics::*;
     pub use crate::neighbors::*;

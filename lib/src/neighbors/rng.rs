@@ -19,6 +19,7 @@ pub(crate) mod stream {
     pub const COMPONENTS: u64 = 13;
     pub const SGD: u64 = 14;
     pub const TRANSFORM: u64 = 15;
+    pub const BATCHES: u64 = 20;
 }
 
 /// The SplitMix64 finaliser: a bijective avalanche on 64 bits.

@@ -1,0 +1,33 @@
+//! Deep modules on libtorch (feature `torch`): a trainer, losses as values,
+//! autoencoders, the MNIST-1D baselines and low-rank locally connected layers.
+//!
+//! Everything runs on [`default_device`] (the first CUDA GPU if visible, else
+//! the CPU) unless a device is given. Failures inside libtorch — a model that
+//! does not fit the data's width, a loss that does not fit the targets — come
+//! back as `Err`, never as a crash of the kernel.
+
+mod autoencoder;
+mod data;
+mod history;
+mod init;
+mod lrlc;
+mod loss;
+mod mnist1d_nets;
+mod model;
+mod optim;
+mod stacked_autoencoder;
+mod tensor;
+mod trainer;
+
+pub use autoencoder::{Activation, Autoencoder, AutoencoderParams, AutoencoderValidParams, DenseAutoencoder};
+pub use data::{Batch, TensorData};
+pub use history::{EpochRecord, History};
+pub use loss::{Forward, Loss, LossFn};
+pub use init::{keras_dense, torch_conv1d, torch_conv2d, torch_gru, torch_linear};
+pub use lrlc::{Lrlc1d, Lrlc2d, LrlcCnn1d, LrlcConfig};
+pub use mnist1d_nets::{mnist1d_model, mnist1d_trainer, BiGru, Cnn1d, Mnist1dNet, ResidualMlp};
+pub use model::{default_device, Model, Net};
+pub use optim::{Optim, Schedule};
+pub use stacked_autoencoder::{greedy_pretrained_autoencoder, StackedAutoencoder, StackedAutoencoderParams, StackedAutoencoderValidParams};
+pub use tensor::{guarded, labels_to_tensor, scalar, to_array1, to_array2, to_tensor};
+pub use trainer::{Callback, Control, TrainMetric, Trainer};
