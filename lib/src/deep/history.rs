@@ -40,6 +40,11 @@ impl History {
         self.stopped = Some(why);
     }
 
+    /// Forgets why an earlier run stopped, so a resumed one goes on.
+    pub(crate) fn resume(&mut self) {
+        self.stopped = None;
+    }
+
     /// Every epoch's record.
     pub fn records(&self) -> &[EpochRecord] {
         &self.records

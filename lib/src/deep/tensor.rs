@@ -1,7 +1,9 @@
 //! The bridge between ndarray and libtorch, and the guard that turns a libtorch
 //! failure inside a model into an `Err` instead of a panic.
 
+use std::cell::Cell;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use tch::{Device, Kind, Tensor};
@@ -48,10 +50,10 @@ pub fn scalar(t: &Tensor) -> Result<f64> {
 /// that quotes libtorch's message. The default panic report is silenced for
 /// the call, so a notebook shows the `Err` alone.
 pub fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T> {
-    let previous = panic::take_hook();
-    panic::set_hook(Box::new(|_| {}));
+    install_quiet_hook();
+    let was = QUIET.with(|q| q.replace(true));
     let outcome = panic::catch_unwind(AssertUnwindSafe(f));
-    panic::set_hook(previous);
+    QUIET.with(|q| q.set(was));
     outcome.map_err(|payload| {
         let message = payload
             .downcast_ref::<String>()
@@ -62,6 +64,26 @@ pub fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T> {
         let short: Vec<&str> = message.lines().take(3).collect();
         Error::Training(format!("{what}: {}", short.join(" ")))
     })
+}
+
+thread_local! {
+    /// Whether this thread is inside [`guarded`], whose panics become errors.
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Wraps the panic hook once: panics on a thread inside [`guarded`] are not
+/// reported (they come back as `Err`); every other panic goes to the hook
+/// that was there before, as usual.
+fn install_quiet_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
 }
 
 #[cfg(test)]

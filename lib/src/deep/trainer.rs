@@ -473,6 +473,7 @@ impl<'a> Run<'a> {
         }
         self.epoch = saved.epoch;
         self.history = saved.history;
+        self.history.resume();
         Ok(())
     }
 }
