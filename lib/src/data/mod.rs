@@ -36,6 +36,7 @@ mod io;
 mod manifolds;
 mod mnist1d;
 mod molrg;
+mod rock_units;
 
 pub use benchmark::{benchmark_manifold, Benchmark};
 pub use io::{
@@ -45,6 +46,7 @@ pub use io::{
 pub use manifolds::{ball, blobs, s_curve, sphere, swiss_roll, torus};
 pub use mnist1d::{mnist1d, Mnist1d, Mnist1dParams};
 pub use molrg::{molrg, Molrg, MolrgParams};
+pub use rock_units::RockScene;
 
 use crate::error::{Error, Result};
 use ndarray::Array2;

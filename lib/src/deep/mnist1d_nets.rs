@@ -22,8 +22,11 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, nn::Module, nn::RNN, Device, Tensor};
 
+use super::data::TensorData;
+use super::history::History;
 use super::init::{torch_conv1d, torch_gru, torch_linear};
-use super::loss::Forward;
+use super::loss::{Forward, Loss};
+use crate::error::{Error, Result};
 use super::model::{Model, Net};
 use super::trainer::Trainer;
 
@@ -65,6 +68,22 @@ pub fn mnist1d_model(kind: Mnist1dNet, device: Device, seed: u64) -> Model {
 /// steps over 4000 training rows (150 epochs), a line every 25 epochs.
 pub fn mnist1d_trainer() -> Trainer {
     Trainer::new().lr(1e-2).batch_size(100).shuffle(false).epochs(150).log_every(25)
+}
+
+/// Trains baseline `kind` as published on `train` and returns the model, its
+/// history and its accuracy on `test`.
+pub fn train_mnist1d_baseline(kind: Mnist1dNet, train: &TensorData, test: &TensorData, seed: u64) -> Result<(Model, History, f64)> {
+    if train.input_width() != 40 || test.input_width() != 40 {
+        return Err(Error::data(format!(
+            "the MNIST-1D baselines take signals of 40 samples; got {} (train) and {} (test)",
+            train.input_width(),
+            test.input_width()
+        )));
+    }
+    let mut model = mnist1d_model(kind, train.x().device(), seed);
+    let history = model.fit(&mnist1d_trainer().seed(seed), train, &Loss::cross_entropy())?;
+    let acc = model.accuracy(test)?;
+    Ok((model, history, acc))
 }
 
 /// 40 → 100, then a residual ReLU block h + ReLU(W h), then → 10.

@@ -25,7 +25,7 @@ pub use history::{EpochRecord, History};
 pub use loss::{Forward, Loss, LossFn};
 pub use init::{keras_dense, torch_conv1d, torch_conv2d, torch_gru, torch_linear};
 pub use lrlc::{Lrlc1d, Lrlc2d, LrlcCnn1d, LrlcConfig};
-pub use mnist1d_nets::{mnist1d_model, mnist1d_trainer, BiGru, Cnn1d, Mnist1dNet, ResidualMlp};
+pub use mnist1d_nets::{mnist1d_model, mnist1d_trainer, train_mnist1d_baseline, BiGru, Cnn1d, Mnist1dNet, ResidualMlp};
 pub use model::{default_device, Model, Net};
 pub use optim::{Optim, Schedule};
 pub use stacked_autoencoder::{greedy_pretrained_autoencoder, StackedAutoencoder, StackedAutoencoderParams, StackedAutoencoderValidParams};
