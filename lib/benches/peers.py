@@ -1,5 +1,5 @@
 """The Python side of the side-by-side benchmarks: the same cases as side_by_side.rs
-on the same .npy inputs, with the peer libraries (umap-learn, pynndescent).
+on the same .npy inputs, with the peer libraries (umap-learn, pynndescent, scikit-learn, scikit-dimension).
 
 usage: peers.py CASE DIR   -> one JSON line {"case", "seconds", "quality", "peak_mb"}
 
@@ -73,6 +73,24 @@ def knn(case, d):
     report(case, seconds, hits / exact.size)
 
 
+def intrinsic(case, d, estimator):
+    x = load(d, "ball10_x")
+    estimator.fit(x[:1000])  # warm
+    t = time.perf_counter()
+    dim = estimator.fit(x).dimension_
+    report(case, time.perf_counter() - t, dim)
+
+
+def tsne(case, d):
+    from sklearn.manifold import TSNE
+    x = load(d, "mnist_x")[:5000]
+    TSNE(n_components=2, random_state=SEED).fit_transform(x[:500])  # warm
+    t = time.perf_counter()
+    e = TSNE(n_components=2, random_state=SEED).fit_transform(x)
+    seconds = time.perf_counter() - t
+    report(case, seconds, trust(x, e))
+
+
 def main(case, d):
     if case == "umap_mnist1d_10k":
         umap_fit(case, load(d, "mnist_x"))
@@ -84,6 +102,14 @@ def main(case, d):
         umap_transform(case, d, 1000)
     elif case == "knn_synth_60k":
         knn(case, d)
+    elif case == "mle_10k_100":
+        import skdim
+        intrinsic(case, d, skdim.id.MLE(K=20))
+    elif case == "twonn_10k_100":
+        import skdim
+        intrinsic(case, d, skdim.id.TwoNN())
+    elif case == "tsne_5k":
+        tsne(case, d)
     else:
         raise SystemExit(f"unknown case {case}")
 

@@ -56,8 +56,17 @@ fn synthetic_60k() -> Res<Array2<f64>> {
     Ok(x)
 }
 
+/// A 10k×100 set of intrinsic dimension 10: the uniform 10-ball placed in 100
+/// dimensions by a random orthonormal map.
+fn ball10_in_100() -> Res<Array2<f64>> {
+    let b = ball(10_000, 10, SEED)?;
+    let basis = molrg(100, &[10], 1, SEED)?.bases.remove(0); // 100×10 orthonormal
+    Ok(b.dot(&basis.t()))
+}
+
 fn prepare(dir: &Path) -> Res<()> {
     std::fs::create_dir_all(dir)?;
+    write_npy(file(dir, "ball10_x"), &ball10_in_100()?)?;
     let (x, y) = mnist_10k()?;
     write_npy(file(dir, "mnist_x"), &x)?;
     write_npy_labels(file(dir, "mnist_y"), &y)?;
@@ -102,6 +111,9 @@ fn run(case: &str, dir: &Path) -> Res<()> {
         "umap_transform_1" => umap_transform(case, dir, 1),
         "umap_transform_1000" => umap_transform(case, dir, 1000),
         "knn_synth_60k" => knn(case, dir),
+        "mle_10k_100" => intrinsic(case, dir, |x| Ok(Mle::params().k(20).curve_k_max(20).fit_records(x)?.dimension())),
+        "twonn_10k_100" => intrinsic(case, dir, |x| Ok(TwoNn::params().decimation(1).fit_records(x)?.dimension())),
+        "tsne_5k" => tsne(case, dir),
         other => Err(format!("unknown case `{other}`").into()),
     }
 }
@@ -160,5 +172,25 @@ fn knn(case: &str, dir: &Path) -> Res<()> {
         .map(|(got, want)| got.iter().filter(|g| want.iter().any(|w| w == *g)).count())
         .sum();
     report(case, seconds, hits as f64 / exact.len() as f64);
+    Ok(())
+}
+
+/// An intrinsic-dimension estimate of the 10-ball in 100-D; quality is the estimate.
+fn intrinsic(case: &str, dir: &Path, estimate: impl Fn(ArrayView2<f64>) -> Res<f64>) -> Res<()> {
+    let x = read_npy_2d(file(dir, "ball10_x"))?;
+    let t = Instant::now();
+    let d = estimate(x.view())?;
+    report(case, t.elapsed().as_secs_f64(), d);
+    Ok(())
+}
+
+/// t-SNE (scikit-learn's defaults) of the first 5000 MNIST-1D rows; quality is
+/// trustworthiness at k = 10.
+fn tsne(case: &str, dir: &Path) -> Res<()> {
+    let x = read_npy_2d(file(dir, "mnist_x"))?.slice(ndarray::s![..5000, ..]).to_owned();
+    let t = Instant::now();
+    let model = Tsne::params(2).seed(SEED).fit_records(x.view())?;
+    let seconds = t.elapsed().as_secs_f64();
+    report(case, seconds, trustworthiness(x.view(), model.embedding().view(), 10)?);
     Ok(())
 }

@@ -1,0 +1,786 @@
+//! Barnes–Hut t-SNE, as scikit-learn's `TSNE(method="barnes_hut")`.
+//!
+//! Input similarities: for every point the `k = min(n − 1, ⌊3·perplexity + 1⌋)`
+//! nearest neighbours get Gaussian weights `exp(−β·‖xᵢ − xⱼ‖²)` with `β` found by
+//! bisection so that the conditional distribution has the requested perplexity
+//! (entropy `log perplexity`, tolerance 1e-5, 100 steps); `P = (P + Pᵀ) / Σ`.
+//! Output similarities follow a Student-t kernel with `dof = max(n_components −
+//! 1, 1)`. The gradient of `KL(P‖Q)` splits into attraction along the sparse
+//! `P` edges and repulsion from all points, which a 2^c-tree over the embedding
+//! approximates (a cell whose squared width over squared distance is below
+//! `theta²` acts as one body at its centre of mass). Optimisation is
+//! scikit-learn's: gradient descent with momentum 0.5 and `P` multiplied by
+//! `early_exaggeration` for 250 iterations, then momentum 0.8 up to `max_iter`,
+//! with per-coordinate gains (+0.2 / ×0.8, floor 0.01), learning rate "auto" =
+//! `max(n / early_exaggeration / 4, 50)`, progress checked every 50 iterations.
+//! The start is scikit-learn's: PCA (here [`RandomizedPca`]) scaled so that the
+//! first coordinate has standard deviation 1e-4, or `1e-4·N(0, 1)`.
+//!
+//! Why not linfa-tsne: its start is not scikit-learn's (so results and
+//! convergence differ), it needs the input in standard layout, and its
+//! Barnes–Hut dependency is not reproducible across thread counts. Here every
+//! per-point force is computed independently and all sums run in a fixed
+//! order, so a seed gives the same bits at any thread count, and any input
+//! layout is accepted.
+//!
+//! Papers: L. van der Maaten & G. Hinton, "Visualizing data using t-SNE", JMLR 9,
+//! 2008; L. van der Maaten, "Accelerating t-SNE using tree-based algorithms",
+//! JMLR 15, 2014.
+//!
+//! Cost: the kNN graph (exact: `O(n²·d)`), then `O(n·log n)` per iteration for
+//! the tree and `O(n·k)` for the attraction; memory `O(n·(k + d))`.
+//!
+//! # Example
+//!
+//! ```
+//! use lowdim::prelude::*;
+//! let x = swiss_roll(300, 0.05, 1)?.records().to_owned();
+//! let tsne = Tsne::params(2).perplexity(20.0).max_iter(300).seed(3).fit_records(x.view())?;
+//! assert_eq!(tsne.embedding().dim(), (300, 2));
+//! assert!(tsne.kl_divergence().is_finite());
+//! # Ok::<(), lowdim::Error>(())
+//! ```
+
+use linfa::{DatasetBase, ParamGuard};
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::randomized_pca::{normal, RandomizedPca};
+use crate::error::{check_finite, Error, Result};
+use crate::neighbors::rng::{derive, xoshiro};
+use crate::neighbors::{KnnMethod, KnnParams};
+use crate::plot::{scatter, Color, Figure};
+
+/// Random stream of the random start.
+const STREAM_INIT: u64 = 0x75E_0001;
+/// Iterations with early exaggeration (scikit-learn's `_EXPLORATION_MAX_ITER`).
+const EXPLORATION_ITER: usize = 250;
+/// Progress is checked every this many iterations (scikit-learn's `_N_ITER_CHECK`).
+const CHECK_EVERY: usize = 50;
+/// Smallest probability in the KL divergence (float32's tiny, as scikit-learn).
+const TINY: f64 = 1.175_494_4e-38;
+
+/// How the embedding starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TsneInit {
+    /// The first principal components, scaled to standard deviation 1e-4
+    /// along the first (scikit-learn's default). Needs `n_features ≥ n_components`.
+    Pca,
+    /// `1e-4 · N(0, 1)` coordinates from the seed.
+    Random,
+}
+
+/// A fitted t-SNE embedding; start from [`Tsne::params`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tsne {
+    embedding: Array2<f64>,
+    kl_divergence: f64,
+    n_iter: usize,
+    learning_rate: f64,
+    params: TsneValidParams,
+}
+
+/// Checked t-SNE parameters; see [`Tsne::params`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TsneValidParams {
+    n_components: usize,
+    perplexity: f64,
+    early_exaggeration: f64,
+    learning_rate: Option<f64>,
+    max_iter: usize,
+    n_iter_without_progress: usize,
+    min_grad_norm: f64,
+    theta: f64,
+    init: TsneInit,
+    seed: u64,
+    knn_method: KnnMethod,
+}
+
+/// Unchecked t-SNE parameters: a builder with consuming setters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TsneParams(TsneValidParams);
+
+impl Tsne {
+    /// The parameters, with scikit-learn's defaults: `perplexity` 30,
+    /// `early_exaggeration` 12, `learning_rate` auto (`max(n / 12 / 4, 50)`),
+    /// `max_iter` 1000, `n_iter_without_progress` 300, `min_grad_norm` 1e-7,
+    /// `theta` 0.5, `init` [`TsneInit::Pca`], `seed` 0, `knn_method`
+    /// [`KnnMethod::Exact`].
+    pub fn params(n_components: usize) -> TsneParams {
+        TsneParams(TsneValidParams {
+            n_components,
+            perplexity: 30.0,
+            early_exaggeration: 12.0,
+            learning_rate: None,
+            max_iter: 1000,
+            n_iter_without_progress: 300,
+            min_grad_norm: 1e-7,
+            theta: 0.5,
+            init: TsneInit::Pca,
+            seed: 0,
+            knn_method: KnnMethod::Exact,
+        })
+    }
+
+    /// The embedding, `n × n_components`.
+    pub fn embedding(&self) -> &Array2<f64> {
+        &self.embedding
+    }
+
+    /// `KL(P‖Q)` at the last iteration (Q from the Barnes–Hut normaliser).
+    pub fn kl_divergence(&self) -> f64 {
+        self.kl_divergence
+    }
+
+    /// Iterations run (fewer than `max_iter` when progress stopped).
+    pub fn n_iter(&self) -> usize {
+        self.n_iter
+    }
+
+    /// The learning rate used (resolved from "auto").
+    pub fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    /// The parameters of the fit.
+    pub fn params_used(&self) -> &TsneValidParams {
+        &self.params
+    }
+
+    /// A scatter of the embedding (2-D or 3-D), coloured by `labels` when given.
+    pub fn figure(&self, labels: Option<&[usize]>) -> Result<Figure> {
+        let (n, c) = self.embedding.dim();
+        let points = if c == 1 { Array2::from_shape_fn((n, 2), |(i, j)| if j == 0 { self.embedding[[i, 0]] } else { 0.0 }) } else { self.embedding.clone() };
+        let color = labels.map_or(Color::None, Color::Labels);
+        let axes: Vec<String> = (1..=points.ncols()).map(|i| format!("t-SNE {i}")).collect();
+        let axes: Vec<&str> = axes.iter().map(String::as_str).collect();
+        Ok(scatter(points.view(), color)?.title(&format!("t-SNE of {n} points (perplexity {})", self.params.perplexity)).axis_labels(&axes))
+    }
+
+    /// Shows [`figure`](Tsne::figure) (uncoloured) as a cell's output in the notebook.
+    pub fn evcxr_display(&self) {
+        match self.figure(None) {
+            Ok(fig) => fig.evcxr_display(),
+            Err(e) => println!("EVCXR_BEGIN_CONTENT text/plain\nt-SNE embedding (no figure: {e})\nEVCXR_END_CONTENT"),
+        }
+    }
+}
+
+impl TsneParams {
+    /// `perplexity`: f64, default 30, > 0 and < n_samples; the effective number
+    /// of neighbours each point attends to.
+    pub fn perplexity(mut self, perplexity: f64) -> Self {
+        self.0.perplexity = perplexity;
+        self
+    }
+
+    /// `early_exaggeration`: f64, default 12, ≥ 1; how much `P` is magnified
+    /// during the first 250 iterations (wider gaps between clusters).
+    pub fn early_exaggeration(mut self, early_exaggeration: f64) -> Self {
+        self.0.early_exaggeration = early_exaggeration;
+        self
+    }
+
+    /// `learning_rate`: f64 > 0, default auto = `max(n / early_exaggeration / 4, 50)`.
+    pub fn learning_rate(mut self, learning_rate: f64) -> Self {
+        self.0.learning_rate = Some(learning_rate);
+        self
+    }
+
+    /// `max_iter`: usize, default 1000, ≥ 250 (the exaggerated phase alone is 250).
+    pub fn max_iter(mut self, max_iter: usize) -> Self {
+        self.0.max_iter = max_iter;
+        self
+    }
+
+    /// `n_iter_without_progress`: usize, default 300, ≥ 1; stop after this many
+    /// iterations without a lower KL divergence (checked every 50).
+    pub fn n_iter_without_progress(mut self, n: usize) -> Self {
+        self.0.n_iter_without_progress = n;
+        self
+    }
+
+    /// `min_grad_norm`: f64, default 1e-7, ≥ 0; stop when the gradient norm falls below it.
+    pub fn min_grad_norm(mut self, min_grad_norm: f64) -> Self {
+        self.0.min_grad_norm = min_grad_norm;
+        self
+    }
+
+    /// `theta`: f64, default 0.5, in [0, 1]; Barnes–Hut accuracy (0 is exact
+    /// and `O(n²)` per iteration).
+    pub fn theta(mut self, theta: f64) -> Self {
+        self.0.theta = theta;
+        self
+    }
+
+    /// `init`: default [`TsneInit::Pca`].
+    pub fn init(mut self, init: TsneInit) -> Self {
+        self.0.init = init;
+        self
+    }
+
+    /// `seed`: u64, default 0; the random start and the PCA start's test matrix.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.0.seed = seed;
+        self
+    }
+
+    /// `knn_method`: default [`KnnMethod::Exact`] (as scikit-learn);
+    /// `NnDescent` is faster on large sets.
+    pub fn knn_method(mut self, knn_method: KnnMethod) -> Self {
+        self.0.knn_method = knn_method;
+        self
+    }
+
+    /// Checks the parameters and embeds the rows of `records`.
+    pub fn fit_records(&self, records: ArrayView2<f64>) -> Result<Tsne> {
+        self.check_ref()?.fit_records(records)
+    }
+
+    /// Checks the parameters and embeds the records of `dataset` (targets are ignored).
+    pub fn fit<T>(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<Tsne> {
+        self.check_ref()?.fit_records(dataset.records.view())
+    }
+}
+
+impl ParamGuard for TsneParams {
+    type Checked = TsneValidParams;
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<&TsneValidParams> {
+        let p = &self.0;
+        if !(1..=3).contains(&p.n_components) {
+            return Err(Error::param("n_components", format!("of t-SNE must be 1, 2 or 3 (Barnes–Hut); got {}", p.n_components)));
+        }
+        if !(p.perplexity.is_finite() && p.perplexity > 0.0) {
+            return Err(Error::param("perplexity", format!("of t-SNE must be > 0; got {}", p.perplexity)));
+        }
+        if !(p.early_exaggeration.is_finite() && p.early_exaggeration >= 1.0) {
+            return Err(Error::param("early_exaggeration", format!("of t-SNE must be ≥ 1; got {}", p.early_exaggeration)));
+        }
+        if let Some(lr) = p.learning_rate.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
+            return Err(Error::param("learning_rate", format!("of t-SNE must be > 0; got {lr}")));
+        }
+        if p.max_iter < EXPLORATION_ITER {
+            return Err(Error::param("max_iter", format!("of t-SNE must be ≥ {EXPLORATION_ITER}; got {}", p.max_iter)));
+        }
+        if p.n_iter_without_progress == 0 {
+            return Err(Error::param("n_iter_without_progress", "of t-SNE must be ≥ 1; got 0"));
+        }
+        if !(p.min_grad_norm.is_finite() && p.min_grad_norm >= 0.0) {
+            return Err(Error::param("min_grad_norm", format!("of t-SNE must be ≥ 0; got {}", p.min_grad_norm)));
+        }
+        if !(0.0..=1.0).contains(&p.theta) {
+            return Err(Error::param("theta", format!("of t-SNE must be in [0, 1]; got {}", p.theta)));
+        }
+        Ok(p)
+    }
+
+    fn check(self) -> Result<TsneValidParams> {
+        self.check_ref()?;
+        Ok(self.0)
+    }
+}
+
+impl TsneValidParams {
+    /// Output dimension.
+    pub fn n_components(&self) -> usize {
+        self.n_components
+    }
+
+    /// The perplexity.
+    pub fn perplexity(&self) -> f64 {
+        self.perplexity
+    }
+
+    /// Embeds the rows of `records`.
+    pub fn fit_records(&self, x: ArrayView2<f64>) -> Result<Tsne> {
+        let (n, d) = x.dim();
+        if n < 2 || d == 0 {
+            return Err(Error::data(format!("t-SNE needs at least 2 rows and 1 column; got {n} × {d}")));
+        }
+        if self.perplexity >= n as f64 {
+            return Err(Error::param("perplexity", format!("of t-SNE must be < n_samples = {n}; got {}", self.perplexity)));
+        }
+        check_finite("X of t-SNE", &x)?;
+        // One memory order for every input, so the products round the same way.
+        let x = x.as_standard_layout();
+        let x = x.view();
+        let p = self.affinities(x)?;
+        let y0 = self.start(x)?;
+        let learning_rate = self.learning_rate.unwrap_or((n as f64 / self.early_exaggeration / 4.0).max(50.0));
+        let mut opt = Optimiser::new(y0, self.n_components, self.theta);
+        let mut state = Descent { it: 0, momentum: 0.5, exaggeration: self.early_exaggeration, stop: EXPLORATION_ITER, patience: EXPLORATION_ITER };
+        let kl = opt.descend(&p, &mut state, learning_rate, self.min_grad_norm);
+        let (kl, it) = if state.it < EXPLORATION_ITER || self.max_iter > EXPLORATION_ITER {
+            let mut late = Descent { it: state.it + 1, momentum: 0.8, exaggeration: 1.0, stop: self.max_iter, patience: self.n_iter_without_progress };
+            (opt.descend(&p, &mut late, learning_rate, self.min_grad_norm), late.it)
+        } else {
+            (kl, state.it)
+        };
+        let embedding = Array2::from_shape_vec((n, self.n_components), opt.y).map_err(|e| Error::data(e.to_string()))?;
+        Ok(Tsne { embedding, kl_divergence: kl, n_iter: it + 1, learning_rate, params: self.clone() })
+    }
+
+    /// Embeds the records of `dataset` (targets are ignored).
+    pub fn fit<T>(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<Tsne> {
+        self.fit_records(dataset.records.view())
+    }
+
+    /// The symmetric joint probabilities `P` over the kNN edges.
+    fn affinities(&self, x: ArrayView2<f64>) -> Result<Sparse> {
+        let n = x.nrows();
+        let k = (n - 1).min((3.0 * self.perplexity + 1.0) as usize).max(1);
+        let graph = KnnParams::new(k).method(self.knn_method).seed(self.seed).graph(x)?;
+        let indices = graph.indices();
+        let distances = graph.distances();
+        let rows: Vec<Vec<f64>> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let sq: Vec<f64> = distances.row(i).iter().map(|d| d * d).collect();
+                conditional_row(&sq, self.perplexity)
+            })
+            .collect();
+        let mut triplets: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
+        for i in 0..n {
+            for (c, &j) in indices.row(i).iter().enumerate() {
+                triplets[i].push((j, rows[i][c]));
+                triplets[j].push((i, rows[i][c]));
+            }
+        }
+        Ok(Sparse::from_rows(triplets))
+    }
+
+    fn start(&self, x: ArrayView2<f64>) -> Result<Vec<f64>> {
+        let (n, c) = (x.nrows(), self.n_components);
+        let random = || {
+            let mut rng = xoshiro(derive(self.seed, STREAM_INIT, 0));
+            (0..n * c).map(|_| 1e-4 * normal(&mut rng)).collect::<Vec<f64>>()
+        };
+        match self.init {
+            TsneInit::Random => Ok(random()),
+            TsneInit::Pca => {
+                if x.ncols() < c {
+                    return Err(Error::param("init", format!("TsneInit::Pca needs n_features ≥ n_components = {c}; got {} features (use TsneInit::Random)", x.ncols())));
+                }
+                let pca = RandomizedPca::params(c).seed(self.seed).fit_records(x)?;
+                let y = pca.transform(x)?;
+                let std = y.column(0).std(0.0);
+                if std > 0.0 {
+                    Ok(y.iter().map(|v| v / std * 1e-4).collect())
+                } else {
+                    // All points coincide: PCA has no direction to offer.
+                    Ok(random())
+                }
+            }
+        }
+    }
+}
+
+impl<T> linfa::traits::Fit<Array2<f64>, T, Error> for TsneValidParams {
+    type Object = Tsne;
+
+    fn fit(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<Tsne> {
+        self.fit_records(dataset.records.view())
+    }
+}
+
+/// One row of conditional probabilities for squared distances `sq`, with the
+/// precision found by scikit-learn's bisection on the entropy.
+fn conditional_row(sq: &[f64], perplexity: f64) -> Vec<f64> {
+    let desired = perplexity.ln();
+    let (mut beta, mut lo, mut hi) = (1.0f64, f64::NEG_INFINITY, f64::INFINITY);
+    let mut p = vec![0.0; sq.len()];
+    for _ in 0..100 {
+        let mut sum = 0.0;
+        for (pj, dj) in p.iter_mut().zip(sq) {
+            *pj = (-dj * beta).exp();
+            sum += *pj;
+        }
+        if sum == 0.0 {
+            sum = 1e-8;
+        }
+        let mut weighted = 0.0;
+        for (pj, dj) in p.iter_mut().zip(sq) {
+            *pj /= sum;
+            weighted += dj * *pj;
+        }
+        let diff = sum.ln() + beta * weighted - desired;
+        if diff.abs() <= 1e-5 {
+            break;
+        }
+        if diff > 0.0 {
+            lo = beta;
+            beta = if hi == f64::INFINITY { beta * 2.0 } else { (beta + hi) / 2.0 };
+        } else {
+            hi = beta;
+            beta = if lo == f64::NEG_INFINITY { beta / 2.0 } else { (beta + lo) / 2.0 };
+        }
+    }
+    p
+}
+
+/// A symmetric sparse matrix in compressed rows, normalised to sum 1.
+struct Sparse {
+    start: Vec<usize>,
+    cols: Vec<usize>,
+    vals: Vec<f64>,
+}
+
+impl Sparse {
+    /// Sums duplicate entries of each row, then divides by the total.
+    fn from_rows(mut rows: Vec<Vec<(usize, f64)>>) -> Self {
+        let mut start = vec![0];
+        let (mut cols, mut vals) = (Vec::new(), Vec::new());
+        for row in rows.iter_mut() {
+            row.sort_by_key(|&(j, _)| j);
+            for &(j, v) in row.iter() {
+                if cols.len() > *start.last().unwrap_or(&0) && cols.last() == Some(&j) {
+                    if let Some(last) = vals.last_mut() {
+                        *last += v;
+                    }
+                } else {
+                    cols.push(j);
+                    vals.push(v);
+                }
+            }
+            start.push(cols.len());
+        }
+        let total: f64 = vals.iter().sum::<f64>().max(f64::EPSILON);
+        vals.iter_mut().for_each(|v| *v /= total);
+        Sparse { start, cols, vals }
+    }
+
+    fn row(&self, i: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+        (self.start[i]..self.start[i + 1]).map(move |e| (self.cols[e], self.vals[e]))
+    }
+}
+
+/// Where a descent phase is and when it stops.
+struct Descent {
+    it: usize,
+    momentum: f64,
+    exaggeration: f64,
+    stop: usize,
+    patience: usize,
+}
+
+/// Positions, momentum and gains of the gradient descent.
+struct Optimiser {
+    y: Vec<f64>,
+    c: usize,
+    theta: f64,
+    dof: f64,
+}
+
+impl Optimiser {
+    fn new(y: Vec<f64>, c: usize, theta: f64) -> Self {
+        Optimiser { y, c, theta, dof: (c as f64 - 1.0).max(1.0) }
+    }
+
+    /// scikit-learn's `_gradient_descent` from `state.it` to `state.stop`
+    /// (exclusive); returns the last KL divergence and leaves `state.it` at the
+    /// last iteration run.
+    fn descend(&mut self, p: &Sparse, state: &mut Descent, learning_rate: f64, min_grad_norm: f64) -> f64 {
+        let mut update = vec![0.0; self.y.len()];
+        let mut gains = vec![1.0; self.y.len()];
+        let (mut best_error, mut best_iter) = (f64::MAX, state.it);
+        let mut error = f64::MAX;
+        let mut i = state.it;
+        while i < state.stop {
+            let check = (i + 1) % CHECK_EVERY == 0 || i + 1 == state.stop;
+            let (grad, kl) = self.gradient(p, state.exaggeration, check);
+            let mut norm2 = 0.0;
+            for ((u, g), gain) in update.iter_mut().zip(grad).zip(gains.iter_mut()) {
+                *gain = f64::max(if *u * g < 0.0 { *gain + 0.2 } else { *gain * 0.8 }, 0.01);
+                let g = g * *gain;
+                norm2 += g * g;
+                *u = state.momentum * *u - learning_rate * g;
+            }
+            for (y, u) in self.y.iter_mut().zip(&update) {
+                *y += u;
+            }
+            state.it = i;
+            if let Some(kl) = kl {
+                error = kl;
+            }
+            if (i + 1) % CHECK_EVERY == 0 {
+                if error < best_error {
+                    best_error = error;
+                    best_iter = i;
+                } else if i - best_iter > state.patience {
+                    break;
+                }
+                if norm2.sqrt() <= min_grad_norm {
+                    break;
+                }
+            }
+            i += 1;
+        }
+        error
+    }
+
+    /// The gradient of KL(P‖Q) (with `P` times `exaggeration`) and, when asked,
+    /// the divergence itself.
+    fn gradient(&self, p: &Sparse, exaggeration: f64, with_error: bool) -> (Vec<f64>, Option<f64>) {
+        let c = self.c;
+        let n = self.y.len() / c;
+        let tree = Tree::build(&self.y, c);
+        let theta2 = self.theta * self.theta;
+        let negative: Vec<([f64; 3], f64)> = (0..n).into_par_iter().map(|i| tree.repulsion(i, &self.y, theta2, self.dof)).collect();
+        let sum_q: f64 = negative.iter().map(|(_, s)| s).sum::<f64>().max(f64::MIN_POSITIVE);
+        let exponent = (self.dof + 1.0) / 2.0;
+        let positive: Vec<([f64; 3], f64)> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let yi = &self.y[i * c..(i + 1) * c];
+                let (mut force, mut kl) = ([0.0; 3], 0.0);
+                for (j, pij) in p.row(i) {
+                    let pij = pij * exaggeration;
+                    let yj = &self.y[j * c..(j + 1) * c];
+                    let d2: f64 = yi.iter().zip(yj).map(|(a, b)| (a - b) * (a - b)).sum();
+                    let mut q = self.dof / (self.dof + d2);
+                    if self.dof != 1.0 {
+                        q = q.powf(exponent);
+                    }
+                    for a in 0..c {
+                        force[a] += pij * q * (yi[a] - yj[a]);
+                    }
+                    if with_error {
+                        kl += pij * (pij.max(TINY) / (q / sum_q).max(TINY)).ln();
+                    }
+                }
+                (force, kl)
+            })
+            .collect();
+        let scale = 2.0 * (self.dof + 1.0) / self.dof;
+        let mut grad = vec![0.0; n * c];
+        for i in 0..n {
+            for a in 0..c {
+                grad[i * c + a] = scale * (positive[i].0[a] - negative[i].0[a] / sum_q);
+            }
+        }
+        let kl = with_error.then(|| positive.iter().map(|(_, k)| k).sum());
+        (grad, kl)
+    }
+}
+
+/// A node of the 2^c-tree: its box, centre of mass and point count.
+struct Node {
+    sq_max_width: f64,
+    centre_of_mass: [f64; 3],
+    size: usize,
+    children: [u32; 8],
+    leaf: bool,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// The Barnes–Hut tree over the embedding (quadtree in 2-D, octree in 3-D).
+struct Tree {
+    nodes: Vec<Node>,
+    leaf_of: Vec<u32>,
+    c: usize,
+}
+
+impl Tree {
+    fn build(y: &[f64], c: usize) -> Self {
+        let n = y.len() / c;
+        let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
+        for i in 0..n {
+            for a in 0..c {
+                lo[a] = lo[a].min(y[i * c + a]);
+                hi[a] = hi[a].max(y[i * c + a]);
+            }
+        }
+        for a in 0..c {
+            // Keep the largest point strictly inside the box.
+            hi[a] += (hi[a] - lo[a]).abs() * 1e-9 + f64::MIN_POSITIVE;
+        }
+        let mut tree = Tree { nodes: Vec::with_capacity(2 * n), leaf_of: vec![NONE; n], c };
+        tree.insert((0..n).collect(), lo, hi, y, 0);
+        tree
+    }
+
+    fn insert(&mut self, points: Vec<usize>, lo: [f64; 3], hi: [f64; 3], y: &[f64], depth: usize) -> u32 {
+        let c = self.c;
+        let id = self.nodes.len() as u32;
+        let mut com = [0.0; 3];
+        for &i in &points {
+            for a in 0..c {
+                com[a] += y[i * c + a];
+            }
+        }
+        com.iter_mut().for_each(|v| *v /= points.len() as f64);
+        let sq_max_width = (0..c).map(|a| (hi[a] - lo[a]).powi(2)).fold(0.0, f64::max);
+        let first = points[0];
+        let identical = points.iter().all(|&i| (0..c).all(|a| y[i * c + a] == y[first * c + a]));
+        let leaf = points.len() == 1 || identical || depth >= 60;
+        self.nodes.push(Node { sq_max_width, centre_of_mass: com, size: points.len(), children: [NONE; 8], leaf });
+        if leaf {
+            for &i in &points {
+                self.leaf_of[i] = id;
+            }
+            return id;
+        }
+        let mid: Vec<f64> = (0..c).map(|a| 0.5 * (lo[a] + hi[a])).collect();
+        let mut parts: Vec<Vec<usize>> = vec![Vec::new(); 1 << c];
+        for &i in &points {
+            let code = (0..c).fold(0, |acc, a| acc | (usize::from(y[i * c + a] >= mid[a]) << a));
+            parts[code].push(i);
+        }
+        for (code, part) in parts.into_iter().enumerate() {
+            if part.is_empty() {
+                continue;
+            }
+            let (mut clo, mut chi) = (lo, hi);
+            for a in 0..c {
+                if code >> a & 1 == 1 {
+                    clo[a] = mid[a];
+                } else {
+                    chi[a] = mid[a];
+                }
+            }
+            let child = self.insert(part, clo, chi, y, depth + 1);
+            self.nodes[id as usize].children[code] = child;
+        }
+        id
+    }
+
+    /// The unnormalised repulsion on point `i`, `Σⱼ qᵢⱼ²·(yᵢ − yⱼ)`, and `Σⱼ qᵢⱼ`
+    /// (self excluded), with distant cells summarised by their centre of mass.
+    fn repulsion(&self, i: usize, y: &[f64], theta2: f64, dof: f64) -> ([f64; 3], f64) {
+        let c = self.c;
+        let yi = &y[i * c..(i + 1) * c];
+        let exponent = (dof + 1.0) / 2.0;
+        let (mut force, mut sum_q) = ([0.0; 3], 0.0);
+        let mut stack = vec![0u32];
+        while let Some(id) = stack.pop() {
+            let node = &self.nodes[id as usize];
+            let mut diff = [0.0; 3];
+            let mut d2 = 0.0;
+            for a in 0..c {
+                diff[a] = yi[a] - node.centre_of_mass[a];
+                d2 += diff[a] * diff[a];
+            }
+            if node.leaf || node.sq_max_width < theta2 * d2 {
+                // The point's own leaf holds only copies of it (distance 0): count the others.
+                let size = if self.leaf_of[i] == id { node.size - 1 } else { node.size } as f64;
+                let mut q = dof / (dof + d2);
+                if dof != 1.0 {
+                    q = q.powf(exponent);
+                }
+                sum_q += size * q;
+                for a in 0..c {
+                    force[a] += size * q * q * diff[a];
+                }
+            } else {
+                stack.extend(node.children.iter().rev().filter(|&&ch| ch != NONE));
+            }
+        }
+        (force, sum_q)
+    }
+}
+
+/// `x` minus its column means, used by tests.
+#[cfg(test)]
+fn centre(x: &Array2<f64>) -> Array2<f64> {
+    x - &x.mean_axis(ndarray::Axis(0)).unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{blobs, swiss_roll};
+    use crate::metrics::trustworthiness;
+
+    #[test]
+    fn conditional_rows_hit_the_perplexity() {
+        let sq: Vec<f64> = (0..90).map(|j| (j as f64 * 0.1).powi(2)).collect();
+        let p = conditional_row(&sq, 30.0);
+        let entropy: f64 = -p.iter().filter(|&&v| v > 0.0).map(|v| v * v.ln()).sum::<f64>();
+        assert!((entropy.exp() - 30.0).abs() < 1e-3 * 30.0, "{}", entropy.exp());
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn barnes_hut_at_theta_zero_is_the_exact_gradient() {
+        let y: Vec<f64> = (0..40).map(|i| ((i * 37 % 11) as f64 - 5.0) * 0.3 + i as f64 * 0.01).collect();
+        let n = 20;
+        let tree = Tree::build(&y, 2);
+        for i in [0, 7, 19] {
+            let (f, s) = tree.repulsion(i, &y, 0.0, 1.0);
+            let (mut ef, mut es) = ([0.0; 2], 0.0);
+            for j in (0..n).filter(|&j| j != i) {
+                let d = [y[2 * i] - y[2 * j], y[2 * i + 1] - y[2 * j + 1]];
+                let q = 1.0 / (1.0 + d[0] * d[0] + d[1] * d[1]);
+                es += q;
+                ef[0] += q * q * d[0];
+                ef[1] += q * q * d[1];
+            }
+            assert!((s - es).abs() < 1e-12 && (f[0] - ef[0]).abs() < 1e-12 && (f[1] - ef[1]).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn swiss_roll_is_trustworthy() {
+        let x = swiss_roll(400, 0.0, 2).unwrap().records().to_owned();
+        let t = Tsne::params(2).seed(1).fit_records(x.view()).unwrap();
+        let tw = trustworthiness(x.view(), t.embedding().view(), 10).unwrap();
+        assert!(tw > 0.95, "trustworthiness {tw}");
+        assert!(t.kl_divergence() > 0.0 && t.kl_divergence() < 2.0, "{}", t.kl_divergence());
+    }
+
+    #[test]
+    fn blobs_stay_apart_and_random_init_works() {
+        let ds = blobs(300, 3, 5, 0.5, 4).unwrap();
+        let x = ds.records().to_owned();
+        let t = Tsne::params(2).perplexity(20.0).init(TsneInit::Random).seed(2).fit_records(x.view()).unwrap();
+        let tw = trustworthiness(x.view(), t.embedding().view(), 10).unwrap();
+        assert!(tw > 0.9, "trustworthiness {tw}");
+        let e = centre(t.embedding());
+        assert!(e.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn same_bits_at_any_thread_count_and_any_layout() {
+        let x = swiss_roll(250, 0.05, 3).unwrap().records().to_owned();
+        let fortran = x.t().as_standard_layout().into_owned().reversed_axes();
+        let run = |t: usize, x: ArrayView2<f64>| {
+            rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| Tsne::params(2).max_iter(300).seed(5).fit_records(x).unwrap())
+        };
+        let one = run(1, x.view());
+        assert_eq!(one, run(4, x.view()));
+        assert_eq!(one.embedding(), run(2, fortran.view()).embedding());
+        assert_eq!(one.embedding(), run(1, x.t().t()).embedding());
+    }
+
+    #[test]
+    fn bad_parameters() {
+        let bad = |p: TsneParams, name: &str| assert!(matches!(p.check(), Err(Error::Param { name: n, .. }) if n == name));
+        bad(Tsne::params(0), "n_components");
+        bad(Tsne::params(4), "n_components");
+        bad(Tsne::params(2).perplexity(0.0), "perplexity");
+        bad(Tsne::params(2).early_exaggeration(0.5), "early_exaggeration");
+        bad(Tsne::params(2).learning_rate(-1.0), "learning_rate");
+        bad(Tsne::params(2).max_iter(100), "max_iter");
+        bad(Tsne::params(2).n_iter_without_progress(0), "n_iter_without_progress");
+        bad(Tsne::params(2).min_grad_norm(f64::NAN), "min_grad_norm");
+        bad(Tsne::params(2).theta(1.5), "theta");
+    }
+
+    #[test]
+    fn bad_data() {
+        let x = Array2::from_shape_fn((20, 3), |(i, j)| (i * 3 + j) as f64);
+        assert!(matches!(Tsne::params(2).fit_records(x.view()), Err(Error::Param { name: "perplexity", .. })));
+        assert!(matches!(Tsne::params(2).fit_records(x.slice(ndarray::s![..1, ..])), Err(Error::Data(_))));
+        let mut y = x.clone();
+        y[[2, 1]] = f64::INFINITY;
+        assert!(matches!(Tsne::params(2).perplexity(5.0).fit_records(y.view()), Err(Error::Data(_))));
+        let line = Array2::from_shape_fn((20, 1), |(i, _)| i as f64);
+        assert!(matches!(Tsne::params(2).perplexity(5.0).fit_records(line.view()), Err(Error::Param { name: "init", .. })));
+        let t = Tsne::params(2).perplexity(5.0).init(TsneInit::Random).max_iter(250).fit_records(line.view()).unwrap();
+        assert!(t.embedding().iter().all(|v| v.is_finite()));
+    }
+}
