@@ -10,6 +10,7 @@
 //! assert_eq!(ds.records().dim(), (500, 3));
 //! ```
 
+pub mod cluster;
 pub mod data;
 pub mod embed;
 pub mod error;
@@ -23,6 +24,7 @@ pub use error::{Error, Result};
 
 /// Everything a notebook needs, in one `use`.
 pub mod prelude {
+    pub use crate::cluster::*;
     pub use crate::data::*;
     pub use crate::embed::*;
     pub use crate::metrics::*;
