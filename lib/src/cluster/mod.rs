@@ -6,6 +6,8 @@
 //! | K-subspaces (linear or affine, per-cluster dimensions) | [`KSubspaces`] | `k_subspaces.rs` |
 //! | spectral clustering (RBF, kNN or precomputed affinity) | [`SpectralClustering`] | `spectral_clustering.rs` |
 //! | elastic-net / sparse subspace clustering (EnSC, SSC) | [`Ensc`] | `ensc.rs` |
+//! | k-means with local connectivity (LOFKM; our reading of the paper) and the [`local_connectivity`] measure | [`Lofkm`] | `lofkm.rs` |
+//! | probabilistic partitive partitioning: k chosen by k-means stability + GMM validation (our reading) | [`Ppp`] | `ppp.rs` |
 //!
 //! Every estimator is a parameter builder (`KSubspaces::params(4, 3).seed(7)`)
 //! with `fit_records(x.view())` and `fit(&dataset)`; every fitted model exposes
@@ -18,8 +20,12 @@
 pub(crate) mod common;
 mod ensc;
 mod k_subspaces;
+mod lofkm;
+mod ppp;
 mod spectral_clustering;
 
 pub use ensc::{Ensc, EnscParams, EnscValidParams};
 pub use k_subspaces::{KSubspaces, KSubspacesParams, KSubspacesValidParams};
+pub use lofkm::{local_connectivity, LocalConnectivity, Lofkm, LofkmParams, LofkmValidParams};
+pub use ppp::{Ppp, PppCandidate, PppParams, PppValidParams};
 pub use spectral_clustering::{Affinity, SpectralClustering, SpectralClusteringParams, SpectralClusteringValidParams};
