@@ -56,8 +56,17 @@ fn synthetic_60k() -> Res<Array2<f64>> {
     Ok(x)
 }
 
+/// A union of subspaces, 20k×30: four random 3-D subspaces (MoLRG) with
+/// isotropic noise σ = 0.05, balanced.
+fn subspaces_20k() -> Res<Molrg> {
+    Ok(MolrgParams::new(30, &[3, 3, 3, 3]).noise(0.05).balanced(true).sample(20_000, SEED)?)
+}
+
 fn prepare(dir: &Path) -> Res<()> {
     std::fs::create_dir_all(dir)?;
+    let m = subspaces_20k()?;
+    write_npy(file(dir, "subspace_x"), &m.data)?;
+    write_npy_labels(file(dir, "subspace_y"), &m.labels)?;
     let (x, y) = mnist_10k()?;
     write_npy(file(dir, "mnist_x"), &x)?;
     write_npy_labels(file(dir, "mnist_y"), &y)?;
@@ -102,6 +111,8 @@ fn run(case: &str, dir: &Path) -> Res<()> {
         "umap_transform_1" => umap_transform(case, dir, 1),
         "umap_transform_1000" => umap_transform(case, dir, 1000),
         "knn_synth_60k" => knn(case, dir),
+        "ksubspaces_20k" => ksubspaces(case, dir),
+        "spectral_clustering_20k" => spectral(case, dir),
         other => Err(format!("unknown case `{other}`").into()),
     }
 }
@@ -160,5 +171,29 @@ fn knn(case: &str, dir: &Path) -> Res<()> {
         .map(|(got, want)| got.iter().filter(|g| want.iter().any(|w| w == *g)).count())
         .sum();
     report(case, seconds, hits as f64 / exact.len() as f64);
+    Ok(())
+}
+
+/// K-subspaces (4 subspaces of dimension 3) on the union of subspaces; quality
+/// is the clustering accuracy against the planted labels.
+fn ksubspaces(case: &str, dir: &Path) -> Res<()> {
+    let x = read_npy_2d(file(dir, "subspace_x"))?;
+    let y = read_npy_labels(file(dir, "subspace_y"))?.to_vec();
+    let t = Instant::now();
+    let fit = KSubspaces::params(4, 3).seed(SEED).fit_records(x.view())?;
+    let seconds = t.elapsed().as_secs_f64();
+    report(case, seconds, clustering_accuracy(&y, fit.labels())?);
+    Ok(())
+}
+
+/// Spectral clustering on the kNN connectivity graph (n_neighbors 10, as the
+/// peer's `affinity="nearest_neighbors"`); quality is the clustering accuracy.
+fn spectral(case: &str, dir: &Path) -> Res<()> {
+    let x = read_npy_2d(file(dir, "subspace_x"))?;
+    let y = read_npy_labels(file(dir, "subspace_y"))?.to_vec();
+    let t = Instant::now();
+    let fit = SpectralClustering::params(4).n_neighbors(10).seed(SEED).fit_records(x.view())?;
+    let seconds = t.elapsed().as_secs_f64();
+    report(case, seconds, clustering_accuracy(&y, fit.labels())?);
     Ok(())
 }
