@@ -89,6 +89,36 @@ def tsne(case, d):
     e = TSNE(n_components=2, random_state=SEED).fit_transform(x)
     seconds = time.perf_counter() - t
     report(case, seconds, trust(x, e))
+def clustering_accuracy(truth, pred):
+    from scipy.optimize import linear_sum_assignment
+    classes, t = np.unique(truth, return_inverse=True)
+    clusters, p = np.unique(pred, return_inverse=True)
+    table = np.zeros((len(classes), len(clusters)), dtype=np.int64)
+    np.add.at(table, (t, p), 1)
+    rows, cols = linear_sum_assignment(-table)
+    return table[rows, cols].sum() / len(truth)
+
+
+def ksubspaces(case, d):
+    # scikit-learn has no K-subspaces: its closest path is KMeans on the same points.
+    from sklearn.cluster import KMeans
+    x, y = load(d, "subspace_x"), load(d, "subspace_y")
+    KMeans(n_clusters=4, random_state=SEED).fit(x[:2000])  # warm
+    t = time.perf_counter()
+    labels = KMeans(n_clusters=4, random_state=SEED).fit_predict(x)
+    seconds = time.perf_counter() - t
+    report(case, seconds, clustering_accuracy(y, labels))
+
+
+def spectral(case, d):
+    from sklearn.cluster import SpectralClustering
+    x, y = load(d, "subspace_x"), load(d, "subspace_y")
+    SpectralClustering(n_clusters=4, affinity="nearest_neighbors", n_neighbors=10, random_state=SEED).fit(x[:2000])  # warm
+    t = time.perf_counter()
+    labels = SpectralClustering(n_clusters=4, affinity="nearest_neighbors", n_neighbors=10,
+                                assign_labels="kmeans", random_state=SEED).fit_predict(x)
+    seconds = time.perf_counter() - t
+    report(case, seconds, clustering_accuracy(y, labels))
 
 
 def main(case, d):
@@ -110,6 +140,10 @@ def main(case, d):
         intrinsic(case, d, skdim.id.TwoNN())
     elif case == "tsne_5k":
         tsne(case, d)
+    elif case == "ksubspaces_20k":
+        ksubspaces(case, d)
+    elif case == "spectral_clustering_20k":
+        spectral(case, d)
     else:
         raise SystemExit(f"unknown case {case}")
 

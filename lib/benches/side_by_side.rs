@@ -64,9 +64,18 @@ fn ball10_in_100() -> Res<Array2<f64>> {
     Ok(b.dot(&basis.t()))
 }
 
+/// A union of subspaces, 20k×30: four random 3-D subspaces (MoLRG) with
+/// isotropic noise σ = 0.05, balanced.
+fn subspaces_20k() -> Res<Molrg> {
+    Ok(MolrgParams::new(30, &[3, 3, 3, 3]).noise(0.05).balanced(true).sample(20_000, SEED)?)
+}
+
 fn prepare(dir: &Path) -> Res<()> {
     std::fs::create_dir_all(dir)?;
     write_npy(file(dir, "ball10_x"), &ball10_in_100()?)?;
+    let m = subspaces_20k()?;
+    write_npy(file(dir, "subspace_x"), &m.data)?;
+    write_npy_labels(file(dir, "subspace_y"), &m.labels)?;
     let (x, y) = mnist_10k()?;
     write_npy(file(dir, "mnist_x"), &x)?;
     write_npy_labels(file(dir, "mnist_y"), &y)?;
@@ -114,6 +123,8 @@ fn run(case: &str, dir: &Path) -> Res<()> {
         "mle_10k_100" => intrinsic(case, dir, |x| Ok(Mle::params().k(20).curve_k_max(20).fit_records(x)?.dimension())),
         "twonn_10k_100" => intrinsic(case, dir, |x| Ok(TwoNn::params().decimation(1).fit_records(x)?.dimension())),
         "tsne_5k" => tsne(case, dir),
+        "ksubspaces_20k" => ksubspaces(case, dir),
+        "spectral_clustering_20k" => spectral(case, dir),
         other => Err(format!("unknown case `{other}`").into()),
     }
 }
@@ -192,5 +203,26 @@ fn tsne(case: &str, dir: &Path) -> Res<()> {
     let model = Tsne::params(2).seed(SEED).fit_records(x.view())?;
     let seconds = t.elapsed().as_secs_f64();
     report(case, seconds, trustworthiness(x.view(), model.embedding().view(), 10)?);
+/// K-subspaces (4 subspaces of dimension 3) on the union of subspaces; quality
+/// is the clustering accuracy against the planted labels.
+fn ksubspaces(case: &str, dir: &Path) -> Res<()> {
+    let x = read_npy_2d(file(dir, "subspace_x"))?;
+    let y = read_npy_labels(file(dir, "subspace_y"))?.to_vec();
+    let t = Instant::now();
+    let fit = KSubspaces::params(4, 3).seed(SEED).fit_records(x.view())?;
+    let seconds = t.elapsed().as_secs_f64();
+    report(case, seconds, clustering_accuracy(&y, fit.labels())?);
+    Ok(())
+}
+
+/// Spectral clustering on the kNN connectivity graph (n_neighbors 10, as the
+/// peer's `affinity="nearest_neighbors"`); quality is the clustering accuracy.
+fn spectral(case: &str, dir: &Path) -> Res<()> {
+    let x = read_npy_2d(file(dir, "subspace_x"))?;
+    let y = read_npy_labels(file(dir, "subspace_y"))?.to_vec();
+    let t = Instant::now();
+    let fit = SpectralClustering::params(4).n_neighbors(10).seed(SEED).fit_records(x.view())?;
+    let seconds = t.elapsed().as_secs_f64();
+    report(case, seconds, clustering_accuracy(&y, fit.labels())?);
     Ok(())
 }

@@ -10,6 +10,7 @@
 //! assert_eq!(ds.records().dim(), (500, 3));
 //! ```
 
+pub mod cluster;
 pub mod data;
 #[cfg(feature = "torch")]
 pub mod deep;
@@ -25,6 +26,7 @@ pub use error::{Error, Result};
 
 /// Everything a notebook needs, in one `use`.
 pub mod prelude {
+    pub use crate::cluster::*;
     pub use crate::data::*;
     #[cfg(feature = "torch")]
     pub use crate::deep::*;

@@ -9,11 +9,13 @@
 //! | clustering vs reference labels | [`clustering_accuracy`], [`nmi`], [`ari`] | `clustering.rs` |
 //! | internal cluster validity | [`calinski_harabasz`], [`davies_bouldin`] | `cluster_validity.rs` |
 //! | assignment | [`hungarian`] | `hungarian.rs` |
+//! | subspaces: principal angles, Grassmann distances, recovery error | [`principal_angles`], [`geodesic_distance`], [`chordal_distance`], [`projection_distance`], [`subspace_recovery_error`], [`match_subspaces`] | `grassmann.rs` |
 //! | notebook tables | [`embedding_report`], [`compare_embeddings`] | `report.rs` |
 
 mod cluster_validity;
 mod clustering;
 mod common;
+mod grassmann;
 mod hungarian;
 mod knn_accuracy;
 mod neighborhood;
@@ -23,6 +25,10 @@ mod trustworthiness;
 
 pub use cluster_validity::{calinski_harabasz, davies_bouldin};
 pub use clustering::{ari, clustering_accuracy, nmi};
+pub use grassmann::{
+    chordal_distance, geodesic_distance, match_subspaces, principal_angles, projection_distance, subspace_recovery_error,
+    SubspaceMatch,
+};
 pub use hungarian::hungarian;
 pub use knn_accuracy::{accuracy, knn_accuracy, knn_classify};
 pub use neighborhood::neighborhood_preservation;

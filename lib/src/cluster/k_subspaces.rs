@@ -1,0 +1,576 @@
+//! K-subspaces: cluster points lying near a union of K low-dimensional
+//! (linear or affine) subspaces.
+//!
+//! Alternates, like k-means with subspaces for centroids, between
+//! - **assignment**: each point goes to the subspace with the smallest squared
+//!   residual `‖(I − UₖUₖᵀ)(x − μₖ)‖²`, and
+//! - **refit**: each subspace becomes the top-`dₖ` principal directions of its
+//!   points (through the origin by default, so `μₖ = 0`; through their mean with
+//!   [`affine`](KSubspacesParams::affine)),
+//!
+//! until no label changes. The total residual never increases. Several restarts
+//! keep the lowest total residual. Each restart is seeded in the spirit of
+//! k-means++ (our choice; the classic method starts from random subspaces): a
+//! seed point drawn with probability proportional to its residual to the
+//! subspaces chosen so far, and a subspace fitted to its nearest points (by
+//! angle for linear subspaces, by distance for affine ones). A cluster left with
+//! too few points is re-seeded the same way at the worst-fitted point.
+//!
+//! Papers: P. S. Bradley & O. L. Mangasarian, "k-Plane clustering", J. Global
+//! Optimization 16, 2000; P. Tseng, "Nearest q-flat to m points", J. Optim.
+//! Theory Appl. 105, 2000; J. Ho, M.-H. Yang, J. Lim, K.-C. Lee & D. Kriegman,
+//! "Clustering appearances of objects under varying illumination conditions",
+//! CVPR 2003; survey: R. Vidal, "Subspace clustering", IEEE Signal Processing
+//! Magazine 28(2), 2011.
+//!
+//! Cost per iteration: `O(n·D·Σdₖ)` for the assignment and `O(n·D² + K·D³)` for
+//! the refit (`D` features); times iterations and restarts. Memory `O(n·D)`.
+//!
+//! # Example
+//!
+//! ```
+//! use lowdim::prelude::*;
+//! let m = molrg(20, &[2, 2, 2], 300, 1)?;
+//! let fit = KSubspaces::params(3, 2).seed(7).fit_records(m.data.view())?;
+//! assert_eq!(fit.labels().len(), 300);
+//! assert_eq!(fit.bases()[0].dim(), (20, 2));
+//! assert!(clustering_accuracy(&m.labels.to_vec(), fit.labels())? > 0.99);
+//! # Ok::<(), lowdim::Error>(())
+//! ```
+
+use linfa::ParamGuard;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use rand::Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::common::{check_dim, check_n_clusters, check_records, cluster_sizes, first_two, impl_cluster_display};
+use crate::error::{Error, Result};
+use crate::linalg::{symmetric_eigen, top_eigenpairs};
+use crate::neighbors::rng;
+
+/// Rows per parallel task.
+const ROWS: usize = 2048;
+/// Feature counts above this use Lanczos instead of dense Jacobi for the refit.
+const DENSE_EIGEN_MAX: usize = 256;
+/// RNG stream of the restarts.
+const STREAM: u64 = 0x6b5;
+
+/// K-subspaces clustering: fitted model; start from [`KSubspaces::params`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KSubspaces {
+    labels: Vec<usize>,
+    bases: Vec<Array2<f64>>,
+    means: Vec<Array1<f64>>,
+    residual: f64,
+    n_iter: usize,
+    display: Array2<f64>,
+}
+
+/// Checked K-subspaces parameters; see [`KSubspaces::params`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KSubspacesValidParams {
+    n_clusters: usize,
+    dims: Vec<usize>,
+    affine: bool,
+    n_init: usize,
+    max_iter: usize,
+    seed: u64,
+}
+
+/// Unchecked K-subspaces parameters: a builder with consuming setters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KSubspacesParams(KSubspacesValidParams);
+
+impl KSubspaces {
+    /// `n_clusters` subspaces (≥ 1, ≤ n_samples), each of dimension `dim`
+    /// (≥ 1, < n_features). Defaults: linear subspaces (`affine` false),
+    /// `n_init` 5, `max_iter` 100, `seed` 42.
+    pub fn params(n_clusters: usize, dim: usize) -> KSubspacesParams {
+        KSubspacesParams(KSubspacesValidParams {
+            n_clusters,
+            dims: vec![dim; n_clusters],
+            affine: false,
+            n_init: 5,
+            max_iter: 100,
+            seed: 42,
+        })
+    }
+
+    /// Cluster of each training point, in `0..n_clusters`.
+    pub fn labels(&self) -> &[usize] {
+        &self.labels
+    }
+
+    /// Orthonormal basis `Uₖ` (n_features × dₖ) of each subspace.
+    pub fn bases(&self) -> &[Array2<f64>] {
+        &self.bases
+    }
+
+    /// Offset `μₖ` of each subspace (zeros unless fitted with `affine(true)`).
+    pub fn means(&self) -> &[Array1<f64>] {
+        &self.means
+    }
+
+    /// Total squared residual `Σᵢ ‖(I − UUᵀ)(xᵢ − μ)‖²` of the kept restart.
+    pub fn residual(&self) -> f64 {
+        self.residual
+    }
+
+    /// Assignment–refit rounds of the kept restart.
+    pub fn n_iter(&self) -> usize {
+        self.n_iter
+    }
+
+    /// Number of subspaces.
+    pub fn n_clusters(&self) -> usize {
+        self.bases.len()
+    }
+
+    /// Points in each cluster.
+    pub fn cluster_sizes(&self) -> Vec<usize> {
+        cluster_sizes(&self.labels, self.n_clusters())
+    }
+
+    /// The subspace nearest to each row of `x` (smallest residual).
+    pub fn predict_records(&self, x: ArrayView2<f64>) -> Result<Vec<usize>> {
+        let dim = self.bases.first().map_or(0, |b| b.nrows());
+        check_dim("KSubspaces", x, dim)?;
+        let model = Model { bases: self.bases.clone(), means: self.means.clone() };
+        Ok(model.assign(x).0)
+    }
+
+    /// The first two coordinates of the training points.
+    pub fn display_points(&self) -> ArrayView2<'_, f64> {
+        self.display.view()
+    }
+
+    fn title(&self) -> String {
+        let dims: Vec<String> = self.bases.iter().map(|b| b.ncols().to_string()).collect();
+        format!("K-subspaces: {} subspaces of dimension [{}]", self.n_clusters(), dims.join(", "))
+    }
+}
+
+impl_cluster_display!(KSubspaces, ["x1", "x2"]);
+
+impl KSubspacesParams {
+    /// `dims`: one dimension per subspace (length n_clusters, each ≥ 1 and <
+    /// n_features); default `dim` for all.
+    pub fn dims(mut self, dims: &[usize]) -> Self {
+        self.0.dims = dims.to_vec();
+        self
+    }
+
+    /// `affine`: bool, default false — fit affine subspaces `μₖ + span(Uₖ)`
+    /// (through their points' mean) instead of subspaces through the origin.
+    pub fn affine(mut self, affine: bool) -> Self {
+        self.0.affine = affine;
+        self
+    }
+
+    /// `n_init`: usize ≥ 1, default 5 — restarts; the lowest total residual is kept.
+    pub fn n_init(mut self, n_init: usize) -> Self {
+        self.0.n_init = n_init;
+        self
+    }
+
+    /// `max_iter`: usize ≥ 1, default 100 — assignment–refit rounds per restart.
+    pub fn max_iter(mut self, max_iter: usize) -> Self {
+        self.0.max_iter = max_iter;
+        self
+    }
+
+    /// `seed`: u64, default 42; the same seed gives the same clustering at any thread count.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.0.seed = seed;
+        self
+    }
+
+    /// Checks the parameters and clusters the rows of `x`.
+    pub fn fit_records(&self, x: ArrayView2<f64>) -> Result<KSubspaces> {
+        self.check_ref()?.fit_records(x)
+    }
+
+    /// Checks the parameters and clusters the records of `dataset` (targets are ignored).
+    pub fn fit<T>(&self, dataset: &linfa::DatasetBase<Array2<f64>, T>) -> Result<KSubspaces> {
+        self.check_ref()?.fit_records(dataset.records.view())
+    }
+}
+
+impl ParamGuard for KSubspacesParams {
+    type Checked = KSubspacesValidParams;
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<&KSubspacesValidParams> {
+        let p = &self.0;
+        if p.n_clusters == 0 {
+            return Err(Error::param("n_clusters", "of KSubspaces must be ≥ 1; got 0"));
+        }
+        if p.dims.len() != p.n_clusters {
+            return Err(Error::param(
+                "dims",
+                format!("of KSubspaces must hold one dimension per cluster ({}); got {}", p.n_clusters, p.dims.len()),
+            ));
+        }
+        if let Some((k, _)) = p.dims.iter().enumerate().find(|(_, &d)| d == 0) {
+            return Err(Error::param("dims", format!("of KSubspaces must be ≥ 1; got dims[{k}] = 0")));
+        }
+        if p.n_init == 0 {
+            return Err(Error::param("n_init", "of KSubspaces must be ≥ 1; got 0"));
+        }
+        if p.max_iter == 0 {
+            return Err(Error::param("max_iter", "of KSubspaces must be ≥ 1; got 0"));
+        }
+        Ok(p)
+    }
+
+    fn check(self) -> Result<KSubspacesValidParams> {
+        self.check_ref()?;
+        Ok(self.0)
+    }
+}
+
+impl KSubspacesValidParams {
+    /// Clusters the rows of `x`.
+    pub fn fit_records(&self, x: ArrayView2<f64>) -> Result<KSubspaces> {
+        const WHO: &str = "KSubspaces";
+        check_records(WHO, x)?;
+        let (n, d) = x.dim();
+        check_n_clusters(WHO, self.n_clusters, n)?;
+        if let Some((k, &dk)) = self.dims.iter().enumerate().find(|(_, &dk)| dk >= d) {
+            return Err(Error::param("dims", format!("of KSubspaces must be < n_features = {d}; got dims[{k}] = {dk}")));
+        }
+        let runs: Vec<Run> = (0..self.n_init)
+            .into_par_iter()
+            .map(|r| self.one_run(x, rng::derive(self.seed, STREAM, r as u64)))
+            .collect();
+        // Lowest residual; ties to the earlier restart, whatever the scheduling.
+        let best = runs
+            .into_iter()
+            .reduce(|a, b| if b.residual < a.residual { b } else { a })
+            .ok_or_else(|| Error::param("n_init", "of KSubspaces must be ≥ 1; got 0"))?;
+        Ok(KSubspaces {
+            labels: best.labels,
+            bases: best.model.bases,
+            means: best.model.means,
+            residual: best.residual,
+            n_iter: best.n_iter,
+            display: first_two(x),
+        })
+    }
+
+    /// Clusters the records of `dataset` (targets are ignored).
+    pub fn fit<T>(&self, dataset: &linfa::DatasetBase<Array2<f64>, T>) -> Result<KSubspaces> {
+        self.fit_records(dataset.records.view())
+    }
+
+    fn one_run(&self, x: ArrayView2<f64>, seed: u64) -> Run {
+        let mut gen = rng::xoshiro(seed);
+        let mut model = self.seed_model(x, &mut gen);
+        let (mut labels, mut res) = model.assign(x);
+        let mut n_iter = 0;
+        for _ in 0..self.max_iter {
+            n_iter += 1;
+            self.refit(x, &labels, &res, &mut model);
+            let (new_labels, new_res) = model.assign(x);
+            let changed = new_labels != labels;
+            labels = new_labels;
+            res = new_res;
+            if !changed {
+                break;
+            }
+        }
+        let residual = res.iter().sum();
+        Run { labels, model, residual, n_iter }
+    }
+
+    /// k-means++-style seeding: each new subspace is fitted around a point drawn
+    /// in proportion to its residual to the subspaces chosen so far.
+    fn seed_model(&self, x: ArrayView2<f64>, gen: &mut impl Rng) -> Model {
+        let n = x.nrows();
+        let mut model = Model { bases: Vec::new(), means: Vec::new() };
+        for &dk in &self.dims {
+            let centre = if model.bases.is_empty() {
+                gen.gen_range(0..n)
+            } else {
+                let (_, res) = model.assign(x);
+                draw_proportional(&res, gen)
+            };
+            let (u, mu) = self.local_subspace(x, centre, dk);
+            model.bases.push(u);
+            model.means.push(mu);
+        }
+        model
+    }
+
+    /// A `dk`-dimensional subspace fitted to point `centre` and its nearest
+    /// points: by angle for linear subspaces (points on a line through the
+    /// origin are at angle 0 whatever their norm), by distance for affine ones.
+    fn local_subspace(&self, x: ArrayView2<f64>, centre: usize, dk: usize) -> (Array2<f64>, Array1<f64>) {
+        let n = x.nrows();
+        let c = x.row(centre);
+        let cn = c.dot(&c).sqrt().max(f64::MIN_POSITIVE);
+        let far: Vec<f64> = x
+            .outer_iter()
+            .map(|row| {
+                if self.affine {
+                    row.iter().zip(c.iter()).map(|(a, b)| (a - b) * (a - b)).sum::<f64>()
+                } else {
+                    let rn = row.dot(&row).sqrt();
+                    if rn == 0.0 { 2.0 } else { 1.0 - (row.dot(&c) / (rn * cn)).abs() }
+                }
+            })
+            .collect();
+        let m = (3 * (dk + 1)).max(10).min(n);
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| far[a].total_cmp(&far[b]).then(a.cmp(&b)));
+        order.truncate(m);
+        fit_subspace(x, &order, dk, self.affine)
+    }
+
+    /// Refits each subspace to its points; a cluster with fewer points than its
+    /// dimension (or none) is re-seeded at the worst-fitted point.
+    fn refit(&self, x: ArrayView2<f64>, labels: &[usize], res: &[f64], model: &mut Model) {
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); self.n_clusters];
+        for (i, &l) in labels.iter().enumerate() {
+            members[l].push(i);
+        }
+        let mut taken = vec![false; x.nrows()];
+        for (k, rows) in members.iter().enumerate() {
+            let dk = self.dims[k];
+            let (u, mu) = if rows.len() > dk {
+                fit_subspace(x, rows, dk, self.affine)
+            } else {
+                let worst = (0..res.len())
+                    .filter(|&i| !taken[i])
+                    .fold(None, |best: Option<usize>, i| match best {
+                        Some(b) if res[b] >= res[i] => Some(b),
+                        _ => Some(i),
+                    })
+                    .unwrap_or(0);
+                taken[worst] = true;
+                self.local_subspace(x, worst, dk)
+            };
+            model.bases[k] = u;
+            model.means[k] = mu;
+        }
+    }
+}
+
+/// A restart's outcome.
+struct Run {
+    labels: Vec<usize>,
+    model: Model,
+    residual: f64,
+    n_iter: usize,
+}
+
+/// The subspaces: bases and offsets.
+struct Model {
+    bases: Vec<Array2<f64>>,
+    means: Vec<Array1<f64>>,
+}
+
+impl Model {
+    /// Nearest subspace of each row and its squared residual; ties go to the
+    /// lower index. Rows in fixed blocks, so the result is thread-independent.
+    fn assign(&self, x: ArrayView2<f64>) -> (Vec<usize>, Vec<f64>) {
+        let n = x.nrows();
+        let blocks: Vec<(Vec<usize>, Vec<f64>)> = (0..n.div_ceil(ROWS))
+            .into_par_iter()
+            .map(|b| {
+                let rows = x.slice(ndarray::s![b * ROWS..((b + 1) * ROWS).min(n), ..]);
+                self.assign_block(rows)
+            })
+            .collect();
+        let mut labels = Vec::with_capacity(n);
+        let mut res = Vec::with_capacity(n);
+        for (l, r) in blocks {
+            labels.extend(l);
+            res.extend(r);
+        }
+        (labels, res)
+    }
+
+    fn assign_block(&self, rows: ArrayView2<f64>) -> (Vec<usize>, Vec<f64>) {
+        let m = rows.nrows();
+        let mut best = vec![(0usize, f64::INFINITY); m];
+        for (k, (u, mu)) in self.bases.iter().zip(&self.means).enumerate() {
+            let centred = &rows - &mu.view().insert_axis(Axis(0));
+            let proj = centred.dot(u);
+            for i in 0..m {
+                let total = centred.row(i).dot(&centred.row(i));
+                let inside = proj.row(i).dot(&proj.row(i));
+                let r = (total - inside).max(0.0);
+                if r < best[i].1 {
+                    best[i] = (k, r);
+                }
+            }
+        }
+        best.into_iter().unzip()
+    }
+}
+
+/// Index drawn with probability proportional to `weights` (uniform when all are 0).
+fn draw_proportional(weights: &[f64], gen: &mut impl Rng) -> usize {
+    let total: f64 = weights.iter().sum();
+    if !(total > 0.0) {
+        return gen.gen_range(0..weights.len());
+    }
+    let mut target = gen.gen::<f64>() * total;
+    for (i, &w) in weights.iter().enumerate() {
+        if target < w {
+            return i;
+        }
+        target -= w;
+    }
+    weights.iter().rposition(|&w| w > 0.0).unwrap_or(0)
+}
+
+/// The top-`dk` principal directions of the given rows of `x` (about their
+/// mean when `affine`, about the origin otherwise), with a fixed sign (largest
+/// entry positive) so the basis does not depend on the eigensolver.
+fn fit_subspace(x: ArrayView2<f64>, rows: &[usize], dk: usize, affine: bool) -> (Array2<f64>, Array1<f64>) {
+    let d = x.ncols();
+    let pts = x.select(Axis(0), rows);
+    let mu = if affine { pts.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d)) } else { Array1::zeros(d) };
+    let centred = &pts - &mu.view().insert_axis(Axis(0));
+    let scatter = centred.t().dot(&centred);
+    let mut u = top_directions(&scatter, dk);
+    for mut col in u.axis_iter_mut(Axis(1)) {
+        if largest_entry(col.view()) < 0.0 {
+            col.mapv_inplace(|v| -v);
+        }
+    }
+    (u, mu)
+}
+
+fn largest_entry(v: ArrayView1<f64>) -> f64 {
+    v.iter().copied().fold(0.0, |m: f64, x| if x.abs() > m.abs() { x } else { m })
+}
+
+/// Top-`dk` eigenvectors of the symmetric `scatter` (D × D): dense Jacobi for
+/// small D, Lanczos beyond.
+fn top_directions(scatter: &Array2<f64>, dk: usize) -> Array2<f64> {
+    let d = scatter.nrows();
+    if d <= DENSE_EIGEN_MAX {
+        let (_, vectors) = symmetric_eigen(scatter);
+        return vectors.slice(ndarray::s![.., ..dk]).to_owned();
+    }
+    let apply = |v: &[f64], out: &mut [f64]| {
+        for (o, row) in out.iter_mut().zip(scatter.outer_iter()) {
+            *o = row.iter().zip(v).map(|(a, b)| a * b).sum();
+        }
+    };
+    let scale = scatter.diag().iter().sum::<f64>().max(f64::MIN_POSITIVE);
+    let (_, vectors) = top_eigenpairs(d, &apply, &[], dk, 0x5eed, 1e-10 * scale, 50 * d);
+    vectors
+}
+
+impl<T> linfa::traits::Fit<Array2<f64>, T, Error> for KSubspacesValidParams {
+    type Object = KSubspaces;
+
+    fn fit(&self, dataset: &linfa::DatasetBase<Array2<f64>, T>) -> Result<KSubspaces> {
+        self.fit_records(dataset.records.view())
+    }
+}
+
+impl linfa::traits::PredictInplace<Array2<f64>, Array1<usize>> for KSubspaces {
+    /// Nearest subspace of each row; rows of the wrong width give label 0 for
+    /// every point (use [`KSubspaces::predict_records`] for an error instead).
+    fn predict_inplace(&self, x: &Array2<f64>, y: &mut Array1<usize>) {
+        let labels = self.predict_records(x.view()).unwrap_or_else(|_| vec![0; x.nrows()]);
+        for (t, l) in y.iter_mut().zip(labels) {
+            *t = l;
+        }
+    }
+
+    fn default_target(&self, x: &Array2<f64>) -> Array1<usize> {
+        Array1::zeros(x.nrows())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{molrg, MolrgParams};
+    use crate::metrics::{clustering_accuracy, match_subspaces};
+
+    #[test]
+    fn recovers_planted_subspaces() {
+        let m = MolrgParams::new(30, &[3, 3, 3, 3]).noise(0.01).sample(2000, 3).unwrap();
+        let fit = KSubspaces::params(4, 3).fit_records(m.data.view()).unwrap();
+        let acc = clustering_accuracy(&m.labels.to_vec(), fit.labels()).unwrap();
+        assert!(acc > 0.99, "accuracy {acc}");
+        let pairs = match_subspaces(fit.bases(), &m.bases).unwrap();
+        assert!(pairs.max_error < 0.05, "{pairs:?}");
+        // New points go to their own subspace.
+        let fresh = MolrgParams::new(30, &[3, 3, 3, 3]).noise(0.01).sample(200, 3).unwrap();
+        let pred = fit.predict_records(fresh.data.view()).unwrap();
+        let map: Vec<usize> = (0..4).map(|k| pairs.assignment[k]).collect();
+        let hits = pred.iter().zip(fresh.labels.iter()).filter(|(p, t)| **p == map[**t]).count();
+        assert!(hits >= 196, "{hits}/200");
+    }
+
+    #[test]
+    fn affine_subspaces_with_mixed_dimensions() {
+        // Two lines and a plane, shifted away from the origin.
+        let m = molrg(8, &[1, 1, 2], 600, 11).unwrap();
+        let shifts = [3.0, -3.0, 6.0];
+        let mut x = m.data.clone();
+        for (mut row, &l) in x.outer_iter_mut().zip(m.labels.iter()) {
+            row[l] += shifts[l];
+        }
+        let fit = KSubspaces::params(3, 1).dims(&[1, 1, 2]).affine(true).n_init(8).fit_records(x.view()).unwrap();
+        let acc = clustering_accuracy(&m.labels.to_vec(), fit.labels()).unwrap();
+        assert!(acc > 0.97, "accuracy {acc}");
+        assert!(fit.means().iter().any(|mu| mu.iter().any(|v| v.abs() > 1.0)));
+    }
+
+    #[test]
+    fn same_bits_at_any_thread_count() {
+        let m = molrg(12, &[2, 2, 2], 5000, 5).unwrap();
+        let run = |threads| {
+            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
+                KSubspaces::params(3, 2).seed(9).fit_records(m.data.view()).unwrap()
+            })
+        };
+        assert_eq!(run(1), run(4));
+    }
+
+    #[test]
+    fn bad_parameters_name_themselves() {
+        let x = molrg(5, &[1, 1], 20, 0).unwrap().data;
+        let err = |p: KSubspacesParams| match p.fit_records(x.view()) {
+            Err(Error::Param { name, .. }) => name,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(err(KSubspaces::params(0, 1)), "n_clusters");
+        assert_eq!(err(KSubspaces::params(21, 1)), "n_clusters");
+        assert_eq!(err(KSubspaces::params(2, 0)), "dims");
+        assert_eq!(err(KSubspaces::params(2, 5)), "dims");
+        assert_eq!(err(KSubspaces::params(2, 1).dims(&[1])), "dims");
+        assert_eq!(err(KSubspaces::params(2, 1).n_init(0)), "n_init");
+        assert_eq!(err(KSubspaces::params(2, 1).max_iter(0)), "max_iter");
+    }
+
+    #[test]
+    fn bad_data_is_a_data_error() {
+        let mut x = molrg(5, &[1, 1], 20, 0).unwrap().data;
+        let p = KSubspaces::params(2, 1);
+        assert!(matches!(p.fit_records(Array2::zeros((0, 5)).view()), Err(Error::Data(_))));
+        x[[3, 2]] = f64::NAN;
+        assert!(matches!(p.fit_records(x.view()), Err(Error::Data(_))));
+        let ok = molrg(5, &[1, 1], 20, 0).unwrap().data;
+        let fit = p.fit_records(ok.view()).unwrap();
+        assert!(matches!(fit.predict_records(Array2::zeros((2, 4)).view()), Err(Error::Data(_))));
+    }
+
+    #[test]
+    fn figure_has_one_trace_per_cluster() {
+        let m = molrg(6, &[1, 1], 100, 2).unwrap();
+        let fit = KSubspaces::params(2, 1).fit_records(m.data.view()).unwrap();
+        assert_eq!(fit.figure().unwrap().n_traces(), 2);
+        assert!(fit.figure_on(Array2::zeros((99, 2)).view()).is_err());
+    }
+}
