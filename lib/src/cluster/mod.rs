@@ -6,6 +6,7 @@
 //! | K-subspaces (linear or affine, per-cluster dimensions) | [`KSubspaces`] | `k_subspaces.rs` |
 //! | spectral clustering (RBF, kNN or precomputed affinity) | [`SpectralClustering`] | `spectral_clustering.rs` |
 //! | elastic-net / sparse subspace clustering (EnSC, SSC) | [`Ensc`] | `ensc.rs` |
+//! | k-means with k at the elbow of the inertia curve | [`KMeansElbow`] | `kmeans_elbow.rs` |
 //! | k-means with local connectivity (LOFKM; our reading of the paper) and the [`local_connectivity`] measure | [`Lofkm`] | `lofkm.rs` |
 //! | probabilistic partitive partitioning: k chosen by k-means stability + GMM validation (our reading) | [`Ppp`] | `ppp.rs` |
 //!
@@ -20,11 +21,13 @@
 pub(crate) mod common;
 mod ensc;
 mod k_subspaces;
+mod kmeans_elbow;
 mod lofkm;
 mod ppp;
 mod spectral_clustering;
 
 pub use ensc::{Ensc, EnscParams, EnscValidParams};
+pub use kmeans_elbow::{KMeansElbow, KMeansElbowParams};
 pub use k_subspaces::{KSubspaces, KSubspacesParams, KSubspacesValidParams};
 pub use lofkm::{local_connectivity, LocalConnectivity, Lofkm, LofkmParams, LofkmValidParams};
 pub use ppp::{Ppp, PppCandidate, PppParams, PppValidParams};

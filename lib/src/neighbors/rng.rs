@@ -19,6 +19,7 @@ pub(crate) mod stream {
     pub const COMPONENTS: u64 = 13;
     pub const SGD: u64 = 14;
     pub const TRANSFORM: u64 = 15;
+    #[cfg_attr(not(feature = "torch"), allow(dead_code))]
     pub const BATCHES: u64 = 20;
 }
 
