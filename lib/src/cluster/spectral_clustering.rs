@@ -624,6 +624,10 @@ mod tests {
             let acc = clustering_accuracy(&truth, fit.labels()).unwrap();
             assert!(acc > 0.98, "{affinity:?}: {acc}");
         }
+        // scikit-learn's D^{-1/2} scaling instead of unit rows.
+        let fit = SpectralClustering::params(4).row_normalise(false).fit_records(x).unwrap();
+        assert!(clustering_accuracy(&truth, fit.labels()).unwrap() > 0.98);
+        assert_eq!(fit.figure().unwrap().n_traces(), 4);
     }
 
     #[test]
