@@ -146,27 +146,48 @@ impl Module for Lrlc2d {
     }
 }
 
-/// The MNIST-1D CNN with every convolution replaced by an LRLC layer of rank
-/// `K` (`K = 1`: the CNN; `K` = output length: fully locally connected).
+/// The MNIST-1D CNN with every convolution replaced by an LRLC layer:
+/// Lrlc(1→25, k5, s2, p1), 2 × Lrlc(25→25, k3, s2, p1) on signals of 40, whose
+/// outputs have 19, 10 and 5 positions. Rank 1 everywhere is the CNN (plus a
+/// bias per position); rank = positions is fully locally connected.
 #[derive(Debug)]
 pub struct LrlcCnn1d {
     layers: Vec<Lrlc1d>,
     out: nn::Linear,
 }
 
+/// (in channels, out channels, kernel, input length) of the three layers.
+const CNN_SHAPES: [(i64, i64, i64, i64); 3] = [(1, 25, 5, 40), (25, 25, 3, 19), (25, 25, 3, 10)];
+
 impl LrlcCnn1d {
-    /// Layers Lrlc(1→25, k5, s2, p1), 2 × Lrlc(25→25, k3, s2, p1) on signals of 40.
+    /// Every layer with rank `K` (capped at the layer's number of positions).
     pub fn new(p: &nn::Path, rank: i64) -> Result<Self> {
-        let shapes = [(1, 25, 5, 40), (25, 25, 3, 19), (25, 25, 3, 10)];
-        let layers = shapes
+        Self::with_ranks(p, [rank; 3])
+    }
+
+    /// Every layer fully locally connected (rank = its number of positions).
+    pub fn fully_local(p: &nn::Path) -> Result<Self> {
+        Self::with_ranks(p, [i64::MAX; 3])
+    }
+
+    /// Rank per layer (each capped at the layer's number of positions).
+    pub fn with_ranks(p: &nn::Path, ranks: [i64; 3]) -> Result<Self> {
+        let layers = CNN_SHAPES
             .iter()
+            .zip(ranks)
             .enumerate()
-            .map(|(i, &(c_in, c_out, k, len))| {
-                let cfg = LrlcConfig { in_channels: c_in, out_channels: c_out, kernel: k, stride: 2, padding: 1, input_len: len, rank };
+            .map(|(i, (&(c_in, c_out, k, len), rank))| {
+                let mut cfg = LrlcConfig { in_channels: c_in, out_channels: c_out, kernel: k, stride: 2, padding: 1, input_len: len, rank };
+                cfg.rank = rank.min(cfg.output_len());
                 Lrlc1d::new(&(p / format!("lrlc{}", i + 1)), cfg)
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(LrlcCnn1d { layers, out: torch_linear(&(p / "linear"), 125, 10) })
+    }
+
+    /// The rank of each layer.
+    pub fn ranks(&self) -> Vec<i64> {
+        self.layers.iter().map(|l| l.cfg.rank).collect()
     }
 }
 
