@@ -10,6 +10,7 @@
 //! assert_eq!(ds.records().dim(), (500, 3));
 //! ```
 
+pub mod compress;
 pub mod data;
 pub mod embed;
 pub mod error;
@@ -18,11 +19,13 @@ pub(crate) mod linalg;
 pub mod metrics;
 pub mod neighbors;
 pub mod plot;
+pub mod sample;
 
 pub use error::{Error, Result};
 
 /// Everything a notebook needs, in one `use`.
 pub mod prelude {
+    pub use crate::compress::*;
     pub use crate::data::*;
     pub use crate::embed::*;
     pub use crate::metrics::*;
@@ -30,6 +33,7 @@ pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::intrinsic::*;
     pub use crate::plot::*;
+    pub use crate::sample::*;
     pub use linfa::prelude::*;
     pub use linfa_reduction::Pca;
     pub use ndarray::{array, s, Array1, Array2, ArrayView1, ArrayView2, Axis};

@@ -17,8 +17,9 @@ use super::{check_at_least, seeded_rng};
 use crate::error::{Error, Result};
 
 /// `(A, b)` with `A` `n_samples × dim`: rows N(0, I), except `n_heavy` rows
-/// (the first ones after a seeded shuffle) that are 50 times longer and
-/// concentrated on one coordinate each (cycling through the coordinates);
+/// (the first ones after a seeded shuffle) with an extra `±10·√n_samples` on
+/// one coordinate each (cycling through the coordinates), so that a heavy row
+/// alone on its coordinate has leverage close to 1;
 /// `b = A·x* + ε` with `x*` N(0, I) and `ε` Cauchy with scale 0.5 (heavy
 /// tails). `n_samples` > `dim` ≥ 1; `n_heavy` ≤ `n_samples`.
 ///
@@ -39,10 +40,11 @@ pub fn heavy_row_regression(n_samples: usize, dim: usize, n_heavy: usize, seed: 
     let mut a: Array2<f64> = Array2::from_shape_simple_fn((n_samples, dim), || rng.sample(StandardNormal));
     let mut order: Vec<usize> = (0..n_samples).collect();
     rand::seq::SliceRandom::shuffle(order.as_mut_slice(), &mut rng);
+    let heavy = 10.0 * (n_samples as f64).sqrt();
     for (h, &i) in order.iter().take(n_heavy).enumerate() {
         let mut row = a.row_mut(i);
         row *= 2.0;
-        row[h % dim] += 50.0 * if rng.gen::<bool>() { 1.0 } else { -1.0 };
+        row[h % dim] += heavy * if rng.gen::<bool>() { 1.0 } else { -1.0 };
     }
     let x: Array1<f64> = Array1::from_shape_simple_fn(dim, || rng.sample(StandardNormal));
     let cauchy = Cauchy::new(0.0, 0.5).map_err(|e| Error::data(e.to_string()))?;
@@ -58,7 +60,7 @@ mod tests {
     #[test]
     fn heavy_rows_are_long() {
         let (a, _) = heavy_row_regression(500, 4, 8, 1).unwrap();
-        let long = a.outer_iter().filter(|r| r.dot(r).sqrt() > 30.0).count();
+        let long = a.outer_iter().filter(|r| r.dot(r).sqrt() > 100.0).count();
         assert_eq!(long, 8);
     }
 
