@@ -89,7 +89,35 @@ fn prepare(dir: &Path) -> Res<()> {
     eprintln!("exact kNN of the 60k set for recall: {:.1} s", t.elapsed().as_secs_f64());
     let idx = exact.indices().mapv(|i| i as f64);
     write_npy(file(dir, "synth_exact_knn"), &idx)?;
+    prepare_leverage(dir)
+}
+
+/// The 20000 × 50 tall matrix with 20 heavy rows, and reference leverage scores
+/// from an independent method (classical Gram–Schmidt applied twice), so that
+/// both sides are measured against the same truth.
+fn prepare_leverage(dir: &Path) -> Res<()> {
+    let (a, _) = heavy_row_regression(20_000, 50, 20, SEED)?;
+    write_npy(file(dir, "leverage_a"), &a)?;
+    write_npy_1d(file(dir, "leverage_ref"), &gram_schmidt_leverage(&a))?;
     Ok(())
+}
+
+/// Squared row norms of Q from classical Gram–Schmidt with reorthogonalisation.
+fn gram_schmidt_leverage(a: &Array2<f64>) -> Array1<f64> {
+    let d = a.ncols();
+    let mut q: Vec<Array1<f64>> = Vec::with_capacity(d);
+    for j in 0..d {
+        let mut v = a.column(j).to_owned();
+        for _ in 0..2 {
+            let coef: Vec<f64> = q.iter().map(|qk| qk.dot(&v)).collect();
+            for (qk, c) in q.iter().zip(coef) {
+                v.scaled_add(-c, qk);
+            }
+        }
+        let norm = v.dot(&v).sqrt();
+        q.push(v / norm);
+    }
+    Array1::from_shape_fn(a.nrows(), |i| q.iter().map(|qk| qk[i] * qk[i]).sum())
 }
 
 /// Peak resident memory of this process (VmHWM), in MB.
@@ -125,6 +153,7 @@ fn run(case: &str, dir: &Path) -> Res<()> {
         "tsne_5k" => tsne(case, dir),
         "ksubspaces_20k" => ksubspaces(case, dir),
         "spectral_clustering_20k" => spectral(case, dir),
+        "leverage_20k" => leverage(case, dir),
         other => Err(format!("unknown case `{other}`").into()),
     }
 }
@@ -203,6 +232,9 @@ fn tsne(case: &str, dir: &Path) -> Res<()> {
     let model = Tsne::params(2).seed(SEED).fit_records(x.view())?;
     let seconds = t.elapsed().as_secs_f64();
     report(case, seconds, trustworthiness(x.view(), model.embedding().view(), 10)?);
+    Ok(())
+}
+
 /// K-subspaces (4 subspaces of dimension 3) on the union of subspaces; quality
 /// is the clustering accuracy against the planted labels.
 fn ksubspaces(case: &str, dir: &Path) -> Res<()> {
@@ -224,5 +256,24 @@ fn spectral(case: &str, dir: &Path) -> Res<()> {
     let fit = SpectralClustering::params(4).n_neighbors(10).seed(SEED).fit_records(x.view())?;
     let seconds = t.elapsed().as_secs_f64();
     report(case, seconds, clustering_accuracy(&y, fit.labels())?);
+    Ok(())
+}
+
+/// Exact leverage scores of the 20000 × 50 matrix: one warm call, then the mean
+/// of five; quality is the largest relative error against the reference.
+fn leverage(case: &str, dir: &Path) -> Res<()> {
+    let a = read_npy_2d(file(dir, "leverage_a"))?;
+    let reference = read_npy_1d(file(dir, "leverage_ref"))?;
+    leverage_scores(a.view())?;
+    let reps = 5;
+    let t = Instant::now();
+    let mut tau = leverage_scores(a.view())?;
+    for _ in 1..reps {
+        tau = leverage_scores(a.view())?;
+    }
+    let seconds = t.elapsed().as_secs_f64() / reps as f64;
+    let err = tau.iter().zip(reference.iter()).map(|(t, r)| ((t - r) / r).abs()).fold(0.0, f64::max);
+    eprintln!("leverage_20k: max relative error {err:.3e}");
+    report(case, seconds, err);
     Ok(())
 }

@@ -11,6 +11,7 @@
 //! ```
 
 pub mod cluster;
+pub mod compress;
 pub mod data;
 #[cfg(feature = "torch")]
 pub mod deep;
@@ -21,12 +22,14 @@ pub(crate) mod linalg;
 pub mod metrics;
 pub mod neighbors;
 pub mod plot;
+pub mod sample;
 
 pub use error::{Error, Result};
 
 /// Everything a notebook needs, in one `use`.
 pub mod prelude {
     pub use crate::cluster::*;
+    pub use crate::compress::*;
     pub use crate::data::*;
     #[cfg(feature = "torch")]
     pub use crate::deep::*;
@@ -36,6 +39,7 @@ pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::intrinsic::*;
     pub use crate::plot::*;
+    pub use crate::sample::*;
     pub use linfa::prelude::*;
     pub use linfa_reduction::Pca;
     pub use ndarray::{array, s, Array1, Array2, ArrayView1, ArrayView2, Axis};

@@ -32,13 +32,17 @@ macro_rules! assert_param_err {
 }
 
 mod benchmark;
+mod embeddings;
 mod io;
 mod manifolds;
 mod mnist1d;
 mod molrg;
 mod rock_units;
+mod regression;
+mod text_corpus;
 
 pub use benchmark::{benchmark_manifold, Benchmark};
+pub use embeddings::clustered_embeddings;
 pub use io::{
     read_csv, read_csv_records, read_npy_1d, read_npy_2d, read_npy_labels, write_npy, write_npy_1d,
     write_npy_labels, CsvOptions,
@@ -47,6 +51,8 @@ pub use manifolds::{ball, blobs, s_curve, sphere, swiss_roll, torus};
 pub use mnist1d::{mnist1d, Mnist1d, Mnist1dParams};
 pub use molrg::{molrg, Molrg, MolrgParams};
 pub use rock_units::RockScene;
+pub use regression::heavy_row_regression;
+pub use text_corpus::{text_corpus, TextCorpus, TEXT_TOPICS};
 
 use crate::error::{Error, Result};
 use ndarray::Array2;

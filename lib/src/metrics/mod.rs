@@ -10,6 +10,7 @@
 //! | internal cluster validity | [`calinski_harabasz`], [`davies_bouldin`] | `cluster_validity.rs` |
 //! | assignment | [`hungarian`] | `hungarian.rs` |
 //! | subspaces: principal angles, Grassmann distances, recovery error | [`principal_angles`], [`geodesic_distance`], [`chordal_distance`], [`projection_distance`], [`subspace_recovery_error`], [`match_subspaces`] | `grassmann.rs` |
+//! | distances between point clouds | [`sliced_wasserstein`], [`SlicedWasserstein`], [`sw_variance_curve`] | `sliced_wasserstein.rs` |
 //! | notebook tables | [`embedding_report`], [`compare_embeddings`] | `report.rs` |
 
 mod cluster_validity;
@@ -21,6 +22,7 @@ mod knn_accuracy;
 mod neighborhood;
 mod report;
 mod shepard;
+mod sliced_wasserstein;
 mod trustworthiness;
 
 pub use cluster_validity::{calinski_harabasz, davies_bouldin};
@@ -37,4 +39,7 @@ pub use report::{
     REPORT_SHEPARD_PAIRS,
 };
 pub use shepard::{shepard_correlation, spearman};
+pub use sliced_wasserstein::{
+    sliced_wasserstein, sw_variance_curve, SlicedWasserstein, SlicedWassersteinParams, SwEstimate, SwEstimator, SwVarianceCurve,
+};
 pub use trustworthiness::{continuity, trustworthiness};
