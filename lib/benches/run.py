@@ -12,7 +12,8 @@ import subprocess
 import sys
 import tempfile
 
-CASES = ["umap_mnist1d_10k", "umap_synth_60k", "umap_transform_1", "umap_transform_1000", "knn_synth_60k"]
+CASES = ["umap_mnist1d_10k", "umap_synth_60k", "umap_transform_1", "umap_transform_1000", "knn_synth_60k",
+         "isomap_5k", "spectral_5k", "lle_5k", "kpca_5k"]
 HERE = pathlib.Path(__file__).resolve().parent
 
 

@@ -56,8 +56,14 @@ fn synthetic_60k() -> Res<Array2<f64>> {
     Ok(x)
 }
 
+/// The 5000-point swiss roll (3-D) of the classical manifold learners' cases.
+fn swissroll_5k() -> Res<Array2<f64>> {
+    Ok(swiss_roll(5000, 0.0, SEED)?.records().clone())
+}
+
 fn prepare(dir: &Path) -> Res<()> {
     std::fs::create_dir_all(dir)?;
+    write_npy(file(dir, "swiss5k_x"), &swissroll_5k()?)?;
     let (x, y) = mnist_10k()?;
     write_npy(file(dir, "mnist_x"), &x)?;
     write_npy_labels(file(dir, "mnist_y"), &y)?;
@@ -102,6 +108,7 @@ fn run(case: &str, dir: &Path) -> Res<()> {
         "umap_transform_1" => umap_transform(case, dir, 1),
         "umap_transform_1000" => umap_transform(case, dir, 1000),
         "knn_synth_60k" => knn(case, dir),
+        "isomap_5k" | "spectral_5k" | "lle_5k" | "kpca_5k" => classical(case, read_npy_2d(file(dir, "swiss5k_x"))?),
         other => Err(format!("unknown case `{other}`").into()),
     }
 }
@@ -143,6 +150,23 @@ fn umap_transform(case: &str, dir: &Path, n: usize) -> Res<()> {
     let truth = y.slice(ndarray::s![9000..9000 + n]);
     let acc = predicted.iter().zip(truth.iter()).filter(|(p, t)| p == t).count() as f64 / n as f64;
     report(case, seconds, acc);
+    Ok(())
+}
+
+/// The classical learners on the 5000-point swiss roll, with the golden set's
+/// parameters: Isomap(n_neighbors 10), SpectralEmbedding(n_neighbors 10),
+/// LLE(n_neighbors 12, standard), KernelPCA(rbf, gamma 0.01). Quality:
+/// trustworthiness (k = 10) of the embedding.
+fn classical(case: &str, x: Array2<f64>) -> Res<()> {
+    let t = Instant::now();
+    let e = match case {
+        "isomap_5k" => Isomap::params().n_neighbors(10).fit_records(x.view())?.embedding().clone(),
+        "spectral_5k" => SpectralEmbedding::params().n_neighbors(10).fit_records(x.view())?.embedding().clone(),
+        "lle_5k" => LocallyLinearEmbedding::params().n_neighbors(12).fit_records(x.view())?.embedding().clone(),
+        _ => KernelPca::params(2).kernel(Kernel::Rbf { gamma: Some(0.01) }).fit_records(x.view())?.embedding().clone(),
+    };
+    let seconds = t.elapsed().as_secs_f64();
+    report(case, seconds, trustworthiness_on(&x, &e, None)?);
     Ok(())
 }
 
