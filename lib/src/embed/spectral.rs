@@ -41,7 +41,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::shared::{par_rows_mut, check_components, check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, Coloring};
+use super::shared::{par_rows_mut, check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, Coloring};
 use crate::error::{Error, Result};
 use crate::linalg::{smallest_dense, smallest_eigenpairs, top_eigenpairs_relative, SymCsr};
 use crate::neighbors::{KnnMethod, KnnParams};
@@ -200,7 +200,12 @@ impl SpectralEmbeddingValidParams {
         check_records(WHO, x, 3, &coloring)?;
         let n = x.nrows();
         // One more eigenvector than asked is computed (the trivial one).
-        check_components(WHO, self.n_components + 1, n)?;
+        if self.n_components + 1 >= n {
+            return Err(Error::param(
+                "n_components",
+                format!("of {WHO} must be in [1, n_samples − 1 = {}); got {}", n - 1, self.n_components),
+            ));
+        }
         let (graph, n_neighbors, gamma) = match self.affinity {
             Affinity::NearestNeighbors => {
                 let k = self.n_neighbors.unwrap_or((n / 10).max(1));
@@ -349,7 +354,7 @@ fn laplacian_eigenmaps(graph: &Graph, dim: usize, seed: u64) -> Result<(Vec<f64>
                         }
                     });
                 };
-                let (mu, v) = top_eigenpairs_relative(n, &apply, &[trivial], dim, seed, 1e-10, 50 * n);
+                let (mu, v) = top_eigenpairs_relative(n, &apply, &[trivial], dim, seed, 1e-10, 5000);
                 (mu.iter().map(|m| 1.0 - m).collect(), v)
             }
         }

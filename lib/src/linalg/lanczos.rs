@@ -177,6 +177,9 @@ fn lanczos(
 
 /// Dense matrices up to this order are diagonalised whole (Jacobi).
 const DENSE_MAX: usize = 200;
+/// Products allowed before the best Ritz vectors so far are taken (kernel
+/// spectra converge in a few dozen; this only bounds pathological cases).
+const MAX_DENSE_MATVECS: usize = 3000;
 
 /// The `want` largest (algebraic) eigenpairs of a dense symmetric matrix,
 /// eigenvalues descending, unit vectors as columns: Jacobi on the whole matrix
@@ -201,7 +204,7 @@ pub(crate) fn dense_top_eigenpairs(a: &Array2<f64>, want: usize, seed: u64) -> (
             }
         });
     };
-    top_eigenpairs_relative(n, &apply, &[], want, seed, 1e-11, 50 * n.max(100))
+    top_eigenpairs_relative(n, &apply, &[], want, seed, 1e-11, MAX_DENSE_MATVECS)
 }
 
 #[cfg(test)]

@@ -281,7 +281,7 @@ pub(crate) fn smallest_eigenpairs(a: &SymCsr, deflate: &[Vec<f64>], want: usize,
         }
     };
     let apply = |x: &[f64], y: &mut [f64]| chol.solve(x, y);
-    let (mu, vectors) = top_eigenpairs_relative(n, &apply, deflate, want, seed, 1e-12, 20 * n.max(100));
+    let (mu, vectors) = top_eigenpairs_relative(n, &apply, deflate, want, seed, 1e-12, (20 * n).clamp(2000, 20_000));
     let values = mu.iter().map(|&m| if m > 0.0 { 1.0 / m - shift } else { f64::INFINITY }).collect();
     Some((values, vectors))
 }
