@@ -394,6 +394,7 @@ mod tests {
         assert!(matches!(SpectralEmbedding::params().affinity(rbf).check(), Err(Error::Param { name: "gamma", .. })));
         let x = array![[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
         assert!(matches!(SpectralEmbedding::params().n_neighbors(5).fit_records(x.view()), Err(Error::Param { name: "n_neighbors", .. })));
+        assert!(matches!(SpectralEmbedding::params().n_components(3).fit_records(x.view()), Err(Error::Param { name: "n_components", .. })));
     }
 
     #[test]
