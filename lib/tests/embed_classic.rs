@@ -220,6 +220,30 @@ mod embed_classic {
     }
 
     #[test]
+    fn fitted_models_save_and_load_back_equal() {
+        let x = fixture("X").slice(s![..150, ..]).to_owned();
+        let dir = std::env::temp_dir().join(format!("lowdim-embed-classic-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+        let iso = Isomap::params().n_neighbors(8).fit_records(x.view()).unwrap();
+        iso.save(&path("iso.json")).unwrap();
+        assert_eq!(Isomap::load(&path("iso.json")).unwrap(), iso);
+        let kpca = KernelPca::params(2).kernel(Kernel::rbf()).fit_records(x.view()).unwrap();
+        kpca.save(&path("kpca.json")).unwrap();
+        assert_eq!(KernelPca::load(&path("kpca.json")).unwrap(), kpca);
+        let lle = LocallyLinearEmbedding::params().n_neighbors(8).fit_records(x.view()).unwrap();
+        lle.save(&path("lle.json")).unwrap();
+        assert_eq!(LocallyLinearEmbedding::load(&path("lle.json")).unwrap(), lle);
+        let se = SpectralEmbedding::params().n_neighbors(8).fit_records(x.view()).unwrap();
+        se.save(&path("se.json")).unwrap();
+        assert_eq!(SpectralEmbedding::load(&path("se.json")).unwrap(), se);
+        let mds = ClassicalMds::params(2).fit_records(x.view()).unwrap();
+        mds.save(&path("mds.json")).unwrap();
+        assert_eq!(ClassicalMds::load(&path("mds.json")).unwrap(), mds);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn nan_input_is_refused_everywhere() {
         let mut x = fixture("X").slice(s![..60, ..]).to_owned();
         x[[7, 1]] = f64::NAN;

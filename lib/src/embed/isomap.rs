@@ -42,7 +42,7 @@ use std::collections::BinaryHeap;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::shared::{par_rows_mut, check_components, check_neighbors, check_records, display, embedding_figure, impl_embed_fit, impl_guard, kernel_eigen, project_centred, scale_by_root, Coloring, KernelCentring};
+use super::shared::{check_components, check_neighbors, check_records, display, embedding_figure, impl_embed_fit, impl_guard, impl_persist, kernel_eigen, par_rows_mut, project_centred, scale_by_root, Coloring, KernelCentring};
 use crate::error::{check_finite, Error, Result};
 use crate::neighbors::{KnnGraph, KnnIndex, KnnMethod, KnnParams, Metric};
 use crate::plot::Figure;
@@ -239,6 +239,7 @@ impl IsomapValidParams {
 
 impl_guard!(IsomapParams, IsomapValidParams);
 impl_embed_fit!(IsomapParams, IsomapValidParams, Isomap);
+impl_persist!(Isomap, "Isomap model");
 
 /// The kNN graph made undirected (an edge where either point lists the
 /// other), weighted by distance, in compressed rows.

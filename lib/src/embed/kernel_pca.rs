@@ -32,7 +32,7 @@
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::shared::{par_rows_mut, check_components, check_records, display, embedding_figure, impl_embed_fit, impl_guard, kernel_eigen, project_centred, scale_by_root, Coloring, KernelCentring};
+use super::shared::{check_components, check_records, display, embedding_figure, impl_embed_fit, impl_guard, impl_persist, kernel_eigen, par_rows_mut, project_centred, scale_by_root, Coloring, KernelCentring};
 use crate::error::{check_finite, Error, Result};
 use crate::plot::Figure;
 
@@ -248,6 +248,7 @@ impl KernelPcaValidParams {
 
 impl_guard!(KernelPcaParams, KernelPcaValidParams);
 impl_embed_fit!(KernelPcaParams, KernelPcaValidParams, KernelPca);
+impl_persist!(KernelPca, "kernel PCA model");
 
 /// `K[i, j] = k(a_i, b_j)`, row-parallel.
 fn kernel_matrix(kernel: Kernel, gamma: f64, a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {

@@ -42,7 +42,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_neighbors, check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, Coloring};
+use super::shared::{check_neighbors, check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, impl_persist, Coloring};
 use crate::error::{check_finite, Error, Result};
 use crate::linalg::{smallest_eigenpairs, symmetric_eigen, SymCsr};
 use crate::neighbors::{KnnIndex, KnnMethod, KnnParams};
@@ -277,6 +277,7 @@ impl LleValidParams {
 
 impl_guard!(LleParams, LleValidParams);
 impl_embed_fit!(LleParams, LleValidParams, LocallyLinearEmbedding);
+impl_persist!(LocallyLinearEmbedding, "LLE model");
 
 /// Barycentric weights of `x` over the rows `idx` of `data`: solve
 /// `(G + R·I)·w = 1` for the local Gram `G` (`R = reg·tr(G)`, or `reg` when

@@ -35,7 +35,7 @@
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_components, check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, pairwise_distances, Coloring, KernelCentring};
+use super::shared::{check_components, check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, impl_persist, pairwise_distances, Coloring, KernelCentring};
 use crate::error::{Error, Result};
 use crate::linalg::dense_top_eigenpairs;
 use crate::neighbors::Metric;
@@ -177,6 +177,7 @@ impl ClassicalMdsValidParams {
 
 impl_guard!(ClassicalMdsParams, ClassicalMdsValidParams);
 impl_embed_fit!(ClassicalMdsParams, ClassicalMdsValidParams, ClassicalMds);
+impl_persist!(ClassicalMds, "classical MDS model");
 
 /// Fails unless `d` is square, symmetric (to [`SYMMETRY_TOL`]) and non-negative.
 pub(crate) fn check_distance_matrix(who: &str, d: ArrayView2<f64>) -> Result<()> {

@@ -7,6 +7,7 @@ mod mds;
 pub(crate) mod shared;
 mod spectral;
 mod umap;
+pub(crate) use umap::persist as umap_persist;
 
 pub use isomap::{Isomap, IsomapParams, IsomapValidParams};
 pub use kernel_pca::{Kernel, KernelPca, KernelPcaParams, KernelPcaValidParams};

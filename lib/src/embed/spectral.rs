@@ -41,7 +41,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::shared::{par_rows_mut, check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, Coloring};
+use super::shared::{check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, impl_persist, par_rows_mut, Coloring};
 use crate::error::{Error, Result};
 use crate::linalg::{smallest_dense, smallest_eigenpairs, top_eigenpairs_relative, SymCsr};
 use crate::neighbors::{KnnMethod, KnnParams};
@@ -229,6 +229,7 @@ impl SpectralEmbeddingValidParams {
 
 impl_guard!(SpectralEmbeddingParams, SpectralEmbeddingValidParams);
 impl_embed_fit!(SpectralEmbeddingParams, SpectralEmbeddingValidParams, SpectralEmbedding);
+impl_persist!(SpectralEmbedding, "spectral embedding");
 
 /// An affinity graph without self-loops: sparse or dense.
 enum Graph {
