@@ -70,12 +70,18 @@ fn subspaces_20k() -> Res<Molrg> {
     Ok(MolrgParams::new(30, &[3, 3, 3, 3]).noise(0.05).balanced(true).sample(20_000, SEED)?)
 }
 
+/// The 5000-point swiss roll (3-D) of the classical manifold learners' cases.
+fn swissroll_5k() -> Res<Array2<f64>> {
+    Ok(swiss_roll(5000, 0.0, SEED)?.records().clone())
+}
+
 fn prepare(dir: &Path) -> Res<()> {
     std::fs::create_dir_all(dir)?;
     write_npy(file(dir, "ball10_x"), &ball10_in_100()?)?;
     let m = subspaces_20k()?;
     write_npy(file(dir, "subspace_x"), &m.data)?;
     write_npy_labels(file(dir, "subspace_y"), &m.labels)?;
+    write_npy(file(dir, "swiss5k_x"), &swissroll_5k()?)?;
     let (x, y) = mnist_10k()?;
     write_npy(file(dir, "mnist_x"), &x)?;
     write_npy_labels(file(dir, "mnist_y"), &y)?;
@@ -154,6 +160,7 @@ fn run(case: &str, dir: &Path) -> Res<()> {
         "ksubspaces_20k" => ksubspaces(case, dir),
         "spectral_clustering_20k" => spectral(case, dir),
         "leverage_20k" => leverage(case, dir),
+        "isomap_5k" | "spectral_5k" | "lle_5k" | "kpca_5k" => classical(case, read_npy_2d(file(dir, "swiss5k_x"))?),
         other => Err(format!("unknown case `{other}`").into()),
     }
 }
@@ -195,6 +202,23 @@ fn umap_transform(case: &str, dir: &Path, n: usize) -> Res<()> {
     let truth = y.slice(ndarray::s![9000..9000 + n]);
     let acc = predicted.iter().zip(truth.iter()).filter(|(p, t)| p == t).count() as f64 / n as f64;
     report(case, seconds, acc);
+    Ok(())
+}
+
+/// The classical learners on the 5000-point swiss roll, with the golden set's
+/// parameters: Isomap(n_neighbors 10), SpectralEmbedding(n_neighbors 10),
+/// LLE(n_neighbors 12, standard), KernelPCA(rbf, gamma 0.01). Quality:
+/// trustworthiness (k = 10) of the embedding.
+fn classical(case: &str, x: Array2<f64>) -> Res<()> {
+    let t = Instant::now();
+    let e = match case {
+        "isomap_5k" => Isomap::params().n_neighbors(10).fit_records(x.view())?.embedding().clone(),
+        "spectral_5k" => SpectralEmbedding::params().n_neighbors(10).fit_records(x.view())?.embedding().clone(),
+        "lle_5k" => LocallyLinearEmbedding::params().n_neighbors(12).fit_records(x.view())?.embedding().clone(),
+        _ => KernelPca::params(2).kernel(Kernel::Rbf { gamma: Some(0.01) }).fit_records(x.view())?.embedding().clone(),
+    };
+    let seconds = t.elapsed().as_secs_f64();
+    report(case, seconds, trustworthiness_on(&x, &e, None)?);
     Ok(())
 }
 

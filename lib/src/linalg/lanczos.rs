@@ -77,6 +77,40 @@ pub(crate) fn top_eigenpairs(
     tol: f64,
     max_matvecs: usize,
 ) -> (Vec<f64>, Array2<f64>) {
+    lanczos(n, apply, deflate, want, seed, Tolerance::Absolute(tol), max_matvecs)
+}
+
+/// [`top_eigenpairs`] with the residual bound relative to the largest Ritz
+/// value's magnitude: every wanted `‖A·y − θ·y‖ ≤ rel_tol·|θ₁|`. For operators
+/// whose scale is unknown in advance (kernel matrices, inverted Laplacians).
+pub(crate) fn top_eigenpairs_relative(
+    n: usize,
+    apply: &dyn Fn(&[f64], &mut [f64]),
+    deflate: &[Vec<f64>],
+    want: usize,
+    seed: u64,
+    rel_tol: f64,
+    max_matvecs: usize,
+) -> (Vec<f64>, Array2<f64>) {
+    lanczos(n, apply, deflate, want, seed, Tolerance::Relative(rel_tol), max_matvecs)
+}
+
+/// How converged Ritz pairs must be.
+#[derive(Clone, Copy)]
+enum Tolerance {
+    Absolute(f64),
+    Relative(f64),
+}
+
+fn lanczos(
+    n: usize,
+    apply: &dyn Fn(&[f64], &mut [f64]),
+    deflate: &[Vec<f64>],
+    want: usize,
+    seed: u64,
+    tol: Tolerance,
+    max_matvecs: usize,
+) -> (Vec<f64>, Array2<f64>) {
     let room = n.saturating_sub(deflate.len());
     let m = (2 * want + 20).min(room).max(want.min(room));
     let keep = (want + 6).min(m.saturating_sub(2)).max(want.min(m));
@@ -116,6 +150,10 @@ pub(crate) fn top_eigenpairs(
         let beta = norm(&f);
         let (theta, s) = symmetric_eigen(&h);
         let worst = (0..want).map(|c| beta * s[[m - 1, c]].abs()).fold(0.0, f64::max);
+        let tol = match tol {
+            Tolerance::Absolute(t) => t,
+            Tolerance::Relative(t) => t * theta.first().map_or(0.0, |v| v.abs()),
+        };
         if worst <= tol || matvecs >= max_matvecs || m >= room {
             let vectors: Vec<Vec<f64>> = (0..want).map(|c| combine(&v, &s.column(c).to_vec(), n)).collect();
             let out = Array2::from_shape_fn((n, want), |(r, c)| vectors[c][r]);
@@ -135,6 +173,38 @@ pub(crate) fn top_eigenpairs(
         let next = if beta > 1e-10 { f.iter().map(|x| x / beta).collect() } else { random_unit(&v) };
         v.push(next);
     }
+}
+
+/// Dense matrices up to this order are diagonalised whole (Jacobi).
+const DENSE_MAX: usize = 200;
+/// Products allowed before the best Ritz vectors so far are taken (kernel
+/// spectra converge in a few dozen; this only bounds pathological cases).
+const MAX_DENSE_MATVECS: usize = 3000;
+
+/// The `want` largest (algebraic) eigenpairs of a dense symmetric matrix,
+/// eigenvalues descending, unit vectors as columns: Jacobi on the whole matrix
+/// up to [`DENSE_MAX`] rows (scikit-learn's `eigen_solver="auto"` switches at
+/// 200 too), Lanczos beyond with a row-parallel product (`O(n²)` per step; each
+/// row summed in order, so the bits do not depend on the thread count) and
+/// residuals below `1e-11·|θ₁|`. Needs `want < n`.
+pub(crate) fn dense_top_eigenpairs(a: &Array2<f64>, want: usize, seed: u64) -> (Vec<f64>, Array2<f64>) {
+    let n = a.nrows();
+    if n <= DENSE_MAX {
+        let (vals, vecs) = symmetric_eigen(a);
+        let want = want.min(n);
+        return (vals[..want].to_vec(), vecs.slice(ndarray::s![.., ..want]).to_owned());
+    }
+    let std = a.as_standard_layout();
+    let flat = std.as_slice().unwrap_or(&[]);
+    let apply = |x: &[f64], y: &mut [f64]| {
+        y.par_chunks_mut(64).enumerate().for_each(|(t, chunk)| {
+            for (r, out) in chunk.iter_mut().enumerate() {
+                let i = t * 64 + r;
+                *out = crate::neighbors::dot(&flat[i * n..(i + 1) * n], x);
+            }
+        });
+    };
+    top_eigenpairs_relative(n, &apply, &[], want, seed, 1e-11, MAX_DENSE_MATVECS)
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ mod fastpow;
 mod fuzzy;
 mod hyperparams;
 mod layout;
-mod persist;
+pub(crate) mod persist;
 mod spectral;
 
 pub use algorithm::{Umap, UmapTargets};
