@@ -161,6 +161,10 @@ fn run(case: &str, dir: &Path) -> Res<()> {
         "spectral_clustering_20k" => spectral(case, dir),
         "leverage_20k" => leverage(case, dir),
         "isomap_5k" | "spectral_5k" | "lle_5k" | "kpca_5k" => classical(case, read_npy_2d(file(dir, "swiss5k_x"))?),
+        #[cfg(feature = "torch")]
+        "mnist1d_cnn_6000" => mnist1d_train(case, dir, Mnist1dNet::Cnn),
+        #[cfg(feature = "torch")]
+        "mnist1d_mlp_6000" => mnist1d_train(case, dir, Mnist1dNet::Mlp),
         other => Err(format!("unknown case `{other}`").into()),
     }
 }
@@ -299,5 +303,21 @@ fn leverage(case: &str, dir: &Path) -> Res<()> {
     let err = tau.iter().zip(reference.iter()).map(|(t, r)| ((t - r) / r).abs()).fold(0.0, f64::max);
     eprintln!("leverage_20k: max relative error {err:.3e}");
     report(case, seconds, err);
+    Ok(())
+}
+
+/// An MNIST-1D baseline trained as published (Adam lr 1e-2, batches of 100 in
+/// order, 6000 steps) on the first 4000 rows, on the CPU with all cores as the
+/// peer; quality is the accuracy on the next 1000 rows.
+#[cfg(feature = "torch")]
+fn mnist1d_train(case: &str, dir: &Path, kind: Mnist1dNet) -> Res<()> {
+    let x = read_npy_2d(file(dir, "mnist_x"))?;
+    let y = read_npy_labels(file(dir, "mnist_y"))?;
+    let rows = |r: std::ops::Range<usize>| TensorData::classification(x.slice(ndarray::s![r.clone(), ..]), y.slice(ndarray::s![r]), tch::Device::Cpu);
+    let (train, test) = (rows(0..4000)?, rows(4000..5000)?);
+    tch::set_num_threads(std::thread::available_parallelism().map_or(1, |n| n.get()) as i32);
+    let t = Instant::now();
+    let (_, _, acc) = train_mnist1d_baseline(kind, &train, &test, SEED)?;
+    report(case, t.elapsed().as_secs_f64(), acc);
     Ok(())
 }

@@ -19,8 +19,8 @@ fn reference() -> Option<(TensorData, TensorData, Array2<f64>, Array2<f64>)> {
     }
     let x = read_npy_2d(dir.join("x.npy")).unwrap();
     let x_test = read_npy_2d(dir.join("x_test.npy")).unwrap();
-    let y = Array1::from(read_npy_labels(dir.join("y.npy")).unwrap());
-    let y_test = Array1::from(read_npy_labels(dir.join("y_test.npy")).unwrap());
+    let y = read_npy_labels(dir.join("y.npy")).unwrap();
+    let y_test = read_npy_labels(dir.join("y_test.npy")).unwrap();
     let train = TensorData::classification(x.view(), y.view(), Device::Cpu).unwrap();
     let test = TensorData::classification(x_test.view(), y_test.view(), Device::Cpu).unwrap();
     Some((train, test, x, x_test))
@@ -68,8 +68,8 @@ fn shuffled_positions_hurt_the_cnn_not_the_mlp() {
     let Some((_, _, x, x_test)) = reference() else { return };
     tch::set_num_threads(2);
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/mnist1d");
-    let y = Array1::from(read_npy_labels(dir.join("y.npy")).unwrap());
-    let y_test = Array1::from(read_npy_labels(dir.join("y_test.npy")).unwrap());
+    let y = read_npy_labels(dir.join("y.npy")).unwrap();
+    let y_test = read_npy_labels(dir.join("y_test.npy")).unwrap();
     // One fixed permutation of the 40 time steps for every signal.
     let perm: Vec<usize> = (0..40).map(|i| (i * 17 + 5) % 40).collect();
     let train = TensorData::classification(x.select(Axis(1), &perm).view(), y.view(), Device::Cpu).unwrap();
