@@ -36,7 +36,7 @@ fn accuracy(kind: Mnist1dNet, train: &TensorData, test: &TensorData) -> f64 {
 /// Trains `kind` on the published split and checks its accuracy band.
 fn band(kind: Mnist1dNet, lo: f64, hi: f64) {
     let Some((train, test, _, _)) = reference() else { return };
-    tch::set_num_threads(2);
+    tch::set_num_threads(1); // tests run side by side: one libtorch thread each avoids oversubscription
     let acc = accuracy(kind, &train, &test);
     assert!((lo..=hi).contains(&acc), "{}: {acc} outside [{lo}, {hi}]", kind.name());
 }
@@ -66,7 +66,7 @@ fn published_split_gru() {
 #[test]
 fn shuffled_positions_hurt_the_cnn_not_the_mlp() {
     let Some((_, _, x, x_test)) = reference() else { return };
-    tch::set_num_threads(2);
+    tch::set_num_threads(1); // tests run side by side: one libtorch thread each avoids oversubscription
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/mnist1d");
     let y = read_npy_labels(dir.join("y.npy")).unwrap();
     let y_test = read_npy_labels(dir.join("y_test.npy")).unwrap();
