@@ -118,6 +118,21 @@ fn the_regulariser_is_zero_for_an_equivariant_layer_and_positive_otherwise() {
 }
 
 #[test]
+fn the_loss_term_is_the_lambda_weighted_sum_of_the_residuals_over_all_layers() {
+    let (a, h) = (Rep::scalars(3) + Rep::vectors(2), Rep::uniform(2, 2));
+    let (w1, b1) = (random_weight(h.size(3), a.size(3), 5), Tensor::randn([h.size(3) as i64], (Kind::Double, Device::Cpu)));
+    let w2 = random_weight(9, h.size(3), 6);
+    let layers = vec![RegLayer::new("l1", &w1, Some(&b1), a, h.clone()), RegLayer::new("l2", &w2, None, h, Rep::tensors(1, 2))];
+    let groups = [Group::o3(), Group::so2(0).unwrap(), Group::reflection(3, 2).unwrap()];
+    let reg = EquivarianceRegularizer::with_lambdas(&groups, layers, &[0.5, 2.0, 3.0]).unwrap();
+    let r = reg.residuals().unwrap();
+    let expected: f64 = r.iter().zip([0.5, 2.0, 3.0]).map(|(r, l)| r * l).sum();
+    let out = Tensor::zeros([1, 1], (Kind::Double, Device::Cpu));
+    let got = reg.loss().value(&Batch::new(out.shallow_clone(), out.shallow_clone()), &Forward::new(out)).double_value(&[]);
+    assert!((got - expected).abs() < 1e-9 * expected, "{got} vs {expected}");
+}
+
+#[test]
 fn a_representation_that_does_not_fit_the_layer_is_an_error_naming_group_and_layer() {
     let w = Tensor::zeros([9, 19], (Kind::Float, Device::Cpu));
     let layer = RegLayer::new("block0.linear", &w, None, Rep::scalars(5) + Rep::vectors(5), Rep::tensors(1, 2));

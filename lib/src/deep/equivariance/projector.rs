@@ -141,6 +141,16 @@ impl Projector {
         }
     }
 
+    /// The f64 projector of Hom(T_q, Tₚ), when both ranks occur.
+    pub(crate) fn block(&self, p: usize, q: usize) -> Option<&Tensor> {
+        self.blocks.iter().chain(&self.bias).find(|b| b.p == p && b.q == q).map(|b| &b.mat)
+    }
+
+    /// The group's base dimension d.
+    pub(crate) fn base_dim(&self) -> usize {
+        self.d
+    }
+
     /// The group's name.
     pub fn group(&self) -> &str {
         &self.group

@@ -96,6 +96,7 @@ pub struct EquivarianceRegularizer {
     projectors: Vec<Vec<Projector>>,
     lambdas: Rc<RefCell<Vec<f64>>>,
     state: Rc<RefCell<TuneState>>,
+    plan: Plan,
 }
 
 impl std::fmt::Debug for EquivarianceRegularizer {
@@ -134,10 +135,12 @@ impl EquivarianceRegularizer {
             }
             projectors.push(per_layer);
         }
+        let plan = Plan::new(&layers, &projectors)?;
         Ok(EquivarianceRegularizer {
             groups: groups.iter().map(|g| g.name().to_string()).collect(),
             layers,
             projectors,
+            plan,
             lambdas: Rc::new(RefCell::new(lambdas.to_vec())),
             state: Rc::default(),
         })
@@ -187,29 +190,12 @@ impl EquivarianceRegularizer {
     /// The loss term Σⱼ λⱼ Rⱼ (named "equivariance"), reading λ at every step.
     pub fn loss(&self) -> Loss {
         let lambdas = Rc::clone(&self.lambdas);
-        let parts: Vec<Vec<(Projector, Tensor, Option<Tensor>)>> = self
-            .projectors
-            .iter()
-            .map(|per_layer| {
-                per_layer
-                    .iter()
-                    .zip(&self.layers)
-                    .map(|(p, l)| (p.shallow(), l.weight.shallow_clone(), l.bias.as_ref().map(Tensor::shallow_clone)))
-                    .collect()
-            })
-            .collect();
+        let plan = self.plan.shallow();
         Loss::new("equivariance", move |_, f| {
             let out = f.output();
-            let mut total = Tensor::zeros([], (out.kind(), out.device()));
-            for (lambda, per_layer) in lambdas.borrow().iter().zip(&parts) {
-                if *lambda == 0.0 {
-                    continue;
-                }
-                for (p, w, b) in per_layer {
-                    total += p.residual(w, b.as_ref()).to_kind(out.kind()) * *lambda;
-                }
-            }
-            total
+            let r = plan.residuals(out.kind());
+            let l = Tensor::from_slice(&lambdas.borrow()).to_kind(out.kind()).to_device(out.device());
+            (r * l).sum(out.kind())
         })
     }
 
@@ -273,6 +259,7 @@ impl EquivarianceRegularizer {
             projectors: self.projectors.iter().map(|v| v.iter().map(Projector::shallow).collect()).collect(),
             lambdas: Rc::clone(&self.lambdas),
             state: Rc::clone(&self.state),
+            plan: self.plan.shallow(),
         }
     }
 
@@ -285,6 +272,110 @@ impl EquivarianceRegularizer {
     /// Renders the λ bar chart in the notebook.
     pub fn evcxr_display(&self) {
         self.figure().evcxr_display()
+    }
+}
+
+/// Every layer's weights and biases gathered, once per step, into one
+/// (copies × n) matrix per rank pair (p, q) — the same rank pair has the same
+/// projector in every layer, and a bias of rank p is a map from T0 — and
+/// multiplied once by [I − P₁ | … | I − P_J], so one step costs a handful of
+/// operations whatever the number of layers and groups.
+struct Plan {
+    params: Vec<Tensor>,
+    pairs: Vec<PairPlan>,
+    n_groups: i64,
+}
+
+struct PairPlan {
+    index: Tensor,
+    n: i64,
+    q64: Tensor,
+    q32: Tensor,
+}
+
+impl Plan {
+    fn new(layers: &[RegLayer], projectors: &[Vec<Projector>]) -> Result<Self> {
+        let mut params = Vec::new();
+        let mut index: std::collections::BTreeMap<(usize, usize), Vec<i64>> = Default::default();
+        let mut offset = 0i64;
+        for (l, layer) in layers.iter().enumerate() {
+            let d = projectors[0][l].base_dim();
+            let (o, i) = (layer.rep_out.size(d) as i64, layer.rep_in.size(d) as i64);
+            for &p in &layer.rep_out.ranks() {
+                for &q in &layer.rep_in.ranks() {
+                    let ix = index.entry((p, q)).or_default();
+                    gather_block(ix, offset, i, &layer.rep_out, &layer.rep_in, p, q, d);
+                }
+            }
+            params.push(layer.weight.shallow_clone());
+            offset += o * i;
+            if let Some(b) = &layer.bias {
+                for &p in &layer.rep_out.ranks() {
+                    gather_block(index.entry((p, 0)).or_default(), offset, 1, &layer.rep_out, &Rep::scalars(1), p, 0, d);
+                }
+                params.push(b.shallow_clone());
+                offset += o;
+            }
+        }
+        let pairs = index
+            .into_iter()
+            .map(|((p, q), ix)| {
+                let stack: Vec<Tensor> = projectors
+                    .iter()
+                    .map(|per_layer| {
+                        let block = per_layer.iter().find_map(|pr| pr.block(p, q)).expect("every rank pair has a block");
+                        Tensor::eye(block.size()[0], (Kind::Double, block.device())) - block
+                    })
+                    .collect();
+                let q64 = Tensor::f_cat(&stack, 1)?;
+                let n = q64.size()[0];
+                Ok(PairPlan { index: Tensor::from_slice(&ix), n, q32: q64.f_to_kind(Kind::Float)?, q64 })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Plan { params, pairs, n_groups: projectors.len() as i64 })
+    }
+
+    fn shallow(&self) -> Self {
+        Plan {
+            params: self.params.iter().map(Tensor::shallow_clone).collect(),
+            pairs: self
+                .pairs
+                .iter()
+                .map(|p| PairPlan { index: p.index.shallow_clone(), n: p.n, q64: p.q64.shallow_clone(), q32: p.q32.shallow_clone() })
+                .collect(),
+            n_groups: self.n_groups,
+        }
+    }
+
+    /// Rⱼ for every group j (a J-vector), differentiable.
+    fn residuals(&self, kind: Kind) -> Tensor {
+        let flat: Vec<Tensor> = self.params.iter().map(|t| t.reshape([-1]).to_kind(kind)).collect();
+        let flat = Tensor::cat(&flat, 0);
+        let mut total = Tensor::zeros([self.n_groups], (kind, flat.device()));
+        for pair in &self.pairs {
+            let q = if kind == Kind::Double { &pair.q64 } else { &pair.q32 };
+            let x = flat.index_select(0, &pair.index.to_device(flat.device())).reshape([-1, pair.n]);
+            let r = x.matmul(&q.to_device(flat.device())).square().reshape([-1, self.n_groups, pair.n]).sum_dim_intlist([0, 2].as_slice(), false, kind);
+            total += r * 0.5;
+        }
+        total
+    }
+}
+
+/// Appends the flat positions of the (p, q) blocks of a row-major o × `width`
+/// matrix stored at `offset`, copy pair by copy pair, each block row-major.
+#[allow(clippy::too_many_arguments)]
+fn gather_block(ix: &mut Vec<i64>, offset: i64, width: i64, rep_out: &Rep, rep_in: &Rep, p: usize, q: usize, d: usize) {
+    let (dp, dq) = (d.pow(p as u32) as i64, d.pow(q as u32) as i64);
+    let (rp, cq) = (rep_out.offset(p, d) as i64, rep_in.offset(q, d) as i64);
+    for a in 0..rep_out.multiplicity(p) as i64 {
+        for b in 0..rep_in.multiplicity(q) as i64 {
+            for u in 0..dp {
+                for v in 0..dq {
+                    ix.push(offset + (rp + a * dp + u) * width + cq + b * dq + v);
+                }
+            }
+        }
     }
 }
 
