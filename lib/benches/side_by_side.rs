@@ -73,6 +73,9 @@ fn subspaces_20k() -> Res<Molrg> {
 fn prepare(dir: &Path) -> Res<()> {
     std::fs::create_dir_all(dir)?;
     write_npy(file(dir, "ball10_x"), &ball10_in_100()?)?;
+    let inertia = modified_inertia(1000, 2, 0.3, SEED)?;
+    write_npy(file(dir, "inertia_x"), &inertia.x)?;
+    write_npy(file(dir, "inertia_y"), &inertia.y)?;
     let m = subspaces_20k()?;
     write_npy(file(dir, "subspace_x"), &m.data)?;
     write_npy_labels(file(dir, "subspace_y"), &m.labels)?;
@@ -125,6 +128,8 @@ fn run(case: &str, dir: &Path) -> Res<()> {
         "tsne_5k" => tsne(case, dir),
         "ksubspaces_20k" => ksubspaces(case, dir),
         "spectral_clustering_20k" => spectral(case, dir),
+        "soft_emlp_epoch" => soft_emlp_epoch(case, dir),
+        "equiv_projectors_inertia" => equiv_projectors(case),
         other => Err(format!("unknown case `{other}`").into()),
     }
 }
@@ -224,5 +229,57 @@ fn spectral(case: &str, dir: &Path) -> Res<()> {
     let fit = SpectralClustering::params(4).n_neighbors(10).seed(SEED).fit_records(x.view())?;
     let seconds = t.elapsed().as_secs_f64();
     report(case, seconds, clustering_accuracy(&y, fit.labels())?);
+    Ok(())
+}
+
+/// Hidden channels c of the soft-equivariant MLP in the equivariance cases
+/// (hidden representation c·(T0 + T1 + T2) = 13c wide), as in the notebook.
+const EQUIV_CHANNELS: usize = 8;
+const EQUIV_EPOCHS: usize = 20;
+
+fn inertia_groups() -> Res<Vec<Group>> {
+    Ok(vec![Group::o3(), Group::o2(0)?, Group::o2(1)?, Group::o2(2)?])
+}
+
+/// Seconds per training epoch (1000 rows, batch 500, Adam) of the
+/// soft-equivariant MLP with the regulariser over 4 candidate groups; the
+/// quality is its overhead over our plain MLP of the same widths (ratio of
+/// epoch times). libtorch on one thread, as the peer.
+fn soft_emlp_epoch(case: &str, dir: &Path) -> Res<()> {
+    tch::set_num_threads(1);
+    let (x, y) = (read_npy_2d(file(dir, "inertia_x"))?, read_npy_2d(file(dir, "inertia_y"))?);
+    let data = TensorData::regression(x.view(), y.view(), tch::Device::Cpu)?;
+    let trainer = Trainer::new().epochs(EQUIV_EPOCHS).batch_size(500).lr(3e-3).log_every(0);
+    let params = SoftEmlp::params(Rep::scalars(5) + Rep::vectors(5), Rep::tensors(1, 2), 3).channels(EQUIV_CHANNELS);
+    let mut soft = params.build(tch::Device::Cpu)?;
+    let reg = soft.regularizer(&inertia_groups()?, 1.0)?;
+    let t = Instant::now();
+    soft.fit(&trainer, &data, Some(&reg), None)?;
+    let soft_epoch = t.elapsed().as_secs_f64() / EQUIV_EPOCHS as f64;
+    let mut plain = plain_mlp(20, 13 * EQUIV_CHANNELS, 3, 9, tch::Device::Cpu, 0);
+    let t = Instant::now();
+    plain.fit(&trainer, &data, &Loss::mse())?;
+    let plain_epoch = t.elapsed().as_secs_f64() / EQUIV_EPOCHS as f64;
+    eprintln!("soft-equivariant epoch {soft_epoch:.4} s, plain MLP epoch {plain_epoch:.4} s");
+    report(case, soft_epoch, soft_epoch / plain_epoch);
+    Ok(())
+}
+
+/// Seconds to build the exact projectors of 4 candidate groups for every
+/// layer of the notebook's soft-equivariant MLP on ModifiedInertia; the
+/// quality is the summed dimension of the equivariant weight spaces.
+fn equiv_projectors(case: &str) -> Res<()> {
+    let p = SoftEmlp::params(Rep::scalars(5) + Rep::vectors(5), Rep::tensors(1, 2), 3).channels(EQUIV_CHANNELS);
+    let hidden = p.hidden();
+    let gated = hidden.clone() + Rep::scalars(2 * EQUIV_CHANNELS);
+    let layers = [(Rep::scalars(5) + Rep::vectors(5), gated.clone()), (hidden.clone(), gated.clone()), (hidden.clone(), gated), (hidden, Rep::tensors(1, 2))];
+    let t = Instant::now();
+    let mut rank = 0;
+    for g in inertia_groups()? {
+        for (i, o) in &layers {
+            rank += Projector::exact(&g, i, o)?.rank();
+        }
+    }
+    report(case, t.elapsed().as_secs_f64(), rank as f64);
     Ok(())
 }

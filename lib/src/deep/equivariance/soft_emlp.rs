@@ -13,7 +13,8 @@
 //! The bilinear layer is a simplification of EMLP's: channel mixings A₁, A₂,
 //! A₃ (c × c) and B (c → scalars) give outer products (A₁v)ₖ(A₂v)ₖᵀ added to
 //! the rank-2 channels, matrix–vector products Tₖ(A₃v)ₖ to the vectors and
-//! dot products B·⟨A₁v, A₂v⟩ to the scalars. Mixing copies of the same rank
+//! dot products B·⟨A₁v, A₂v⟩ to the scalars; scalar mixings S_v, S_t (all
+//! 3c scalars → c) scale each vector and tensor copy by (sS_v)ₖ, (sS_t)ₖ. Mixing copies of the same rank
 //! and contracting with δ commute with every orthogonal group on ℝᵈ, so the
 //! layer is equivariant under all of them (O(3), its subgroups, permutations,
 //! shifts) — not under scalings. The gated nonlinearity is PER's: swish on the
@@ -81,6 +82,8 @@ struct Bilinear {
     a2: Tensor,
     a3: Tensor,
     b: Tensor,
+    sv: Tensor,
+    st: Tensor,
 }
 
 /// The network.
@@ -100,9 +103,10 @@ impl SoftEmlpNet {
         let v = z.narrow(1, 3 * c, c * d).reshape([n, c, d]);
         let t = z.narrow(1, 3 * c + c * d, c * d * d).reshape([n, c, d, d]);
         let (v1, v2, v3) = (bl.a1.matmul(&v), bl.a2.matmul(&v), bl.a3.matmul(&v));
+        let s = z.narrow(1, 0, 3 * c);
         let s_add = (&v1 * &v2).sum_dim_intlist(-1, false, z.kind()).matmul(&bl.b);
-        let v_add = t.matmul(&v3.unsqueeze(-1)).squeeze_dim(-1).reshape([n, c * d]);
-        let t_add = (v1.unsqueeze(-1) * v2.unsqueeze(-2)).reshape([n, c * d * d]);
+        let v_add = (t.matmul(&v3.unsqueeze(-1)).squeeze_dim(-1) + &v * s.matmul(&bl.sv).unsqueeze(-1)).reshape([n, c * d]);
+        let t_add = (v1.unsqueeze(-1) * v2.unsqueeze(-2) + &t * s.matmul(&bl.st).unsqueeze(-1).unsqueeze(-1)).reshape([n, c * d * d]);
         z + Tensor::cat(&[s_add, v_add, t_add], 1) * 0.1
     }
 
@@ -224,8 +228,15 @@ impl SoftEmlpParams {
                 let q = p / format!("block{i}");
                 let lin = Linear::new(&(&q / "linear"), ri.size(self.dim), ro.size(self.dim));
                 layers.push((format!("block{i}.linear"), lin.w.shallow_clone(), lin.b.shallow_clone(), ri.clone(), ro.clone()));
-                let mix = |name: &str, o: i64| q.var(name, &[c, o], nn::Init::Randn { mean: 0.0, stdev: 1.0 / (c as f64).sqrt() });
-                let bl = Bilinear { a1: mix("a1", c), a2: mix("a2", c), a3: mix("a3", c), b: mix("b", 3 * c) };
+                let mix = |name: &str, i: i64, o: i64| q.var(name, &[i, o], nn::Init::Randn { mean: 0.0, stdev: 1.0 / (i as f64).sqrt() });
+                let bl = Bilinear {
+                    a1: mix("a1", c, c),
+                    a2: mix("a2", c, c),
+                    a3: mix("a3", c, c),
+                    b: mix("b", c, 3 * c),
+                    sv: mix("scalar_vector", 3 * c, c),
+                    st: mix("scalar_tensor", 3 * c, c),
+                };
                 let w = soft.then(|| q.var("swish_weight", &[1], nn::Init::Const(1e-3)));
                 blocks.push((lin, bl, w));
             }
