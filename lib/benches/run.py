@@ -13,7 +13,8 @@ import sys
 import tempfile
 
 CASES = ["umap_mnist1d_10k", "umap_synth_60k", "umap_transform_1", "umap_transform_1000", "knn_synth_60k",
-         "mle_10k_100", "twonn_10k_100", "tsne_5k", "ksubspaces_20k", "spectral_clustering_20k"]
+         "mle_10k_100", "twonn_10k_100", "tsne_5k", "ksubspaces_20k", "spectral_clustering_20k",
+         "soft_emlp_epoch", "equiv_projectors_inertia"]
 HERE = pathlib.Path(__file__).resolve().parent
 
 

@@ -73,9 +73,12 @@ fn subspaces_20k() -> Res<Molrg> {
 fn prepare(dir: &Path) -> Res<()> {
     std::fs::create_dir_all(dir)?;
     write_npy(file(dir, "ball10_x"), &ball10_in_100()?)?;
-    let inertia = modified_inertia(1000, 2, 0.3, SEED)?;
-    write_npy(file(dir, "inertia_x"), &inertia.x)?;
-    write_npy(file(dir, "inertia_y"), &inertia.y)?;
+    #[cfg(feature = "torch")]
+    {
+        let inertia = modified_inertia(1000, 2, 0.3, SEED)?;
+        write_npy(file(dir, "inertia_x"), &inertia.x)?;
+        write_npy(file(dir, "inertia_y"), &inertia.y)?;
+    }
     let m = subspaces_20k()?;
     write_npy(file(dir, "subspace_x"), &m.data)?;
     write_npy_labels(file(dir, "subspace_y"), &m.labels)?;
@@ -128,7 +131,9 @@ fn run(case: &str, dir: &Path) -> Res<()> {
         "tsne_5k" => tsne(case, dir),
         "ksubspaces_20k" => ksubspaces(case, dir),
         "spectral_clustering_20k" => spectral(case, dir),
+        #[cfg(feature = "torch")]
         "soft_emlp_epoch" => soft_emlp_epoch(case, dir),
+        #[cfg(feature = "torch")]
         "equiv_projectors_inertia" => equiv_projectors(case),
         other => Err(format!("unknown case `{other}`").into()),
     }
@@ -234,9 +239,12 @@ fn spectral(case: &str, dir: &Path) -> Res<()> {
 
 /// Hidden channels c of the soft-equivariant MLP in the equivariance cases
 /// (hidden representation c·(T0 + T1 + T2) = 13c wide), as in the notebook.
+#[cfg(feature = "torch")]
 const EQUIV_CHANNELS: usize = 8;
+#[cfg(feature = "torch")]
 const EQUIV_EPOCHS: usize = 20;
 
+#[cfg(feature = "torch")]
 fn inertia_groups() -> Res<Vec<Group>> {
     Ok(vec![Group::o3(), Group::o2(0)?, Group::o2(1)?, Group::o2(2)?])
 }
@@ -245,6 +253,7 @@ fn inertia_groups() -> Res<Vec<Group>> {
 /// soft-equivariant MLP with the regulariser over 4 candidate groups; the
 /// quality is its overhead over our plain MLP of the same widths (ratio of
 /// epoch times). libtorch on one thread, as the peer.
+#[cfg(feature = "torch")]
 fn soft_emlp_epoch(case: &str, dir: &Path) -> Res<()> {
     tch::set_num_threads(1);
     let (x, y) = (read_npy_2d(file(dir, "inertia_x"))?, read_npy_2d(file(dir, "inertia_y"))?);
@@ -268,6 +277,7 @@ fn soft_emlp_epoch(case: &str, dir: &Path) -> Res<()> {
 /// Seconds to build the exact projectors of 4 candidate groups for every
 /// layer of the notebook's soft-equivariant MLP on ModifiedInertia; the
 /// quality is the summed dimension of the equivariant weight spaces.
+#[cfg(feature = "torch")]
 fn equiv_projectors(case: &str) -> Res<()> {
     let p = SoftEmlp::params(Rep::scalars(5) + Rep::vectors(5), Rep::tensors(1, 2), 3).channels(EQUIV_CHANNELS);
     let hidden = p.hidden();

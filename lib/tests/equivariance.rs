@@ -76,6 +76,12 @@ fn the_dimensions_of_equivariant_maps_are_the_known_ones() {
     assert_eq!(rank(&Group::scaling(3).unwrap(), v(), v()), 9);
     assert_eq!(rank(&Group::scaling(3).unwrap(), Rep::scalars(1), v()), 0);
     assert_eq!(rank(&Group::reflection(3, 0).unwrap(), v(), v()), 5);
+    // the inertia task's input → output maps (the notebook states these)
+    let inertia = || (Rep::scalars(5) + Rep::vectors(5), Rep::tensors(1, 2));
+    assert_eq!(rank(&Group::o3(), inertia().0, inertia().1), 5);
+    for axis in 0..3 {
+        assert_eq!(rank(&Group::o2(axis).unwrap(), inertia().0, inertia().1), 30);
+    }
 }
 
 #[test]

@@ -15,6 +15,6 @@ pub use equivariance_error::{cyclic_shift_matrix, equivariance_error, group_equi
 pub use group::Group;
 pub use inertia::{chiral_moment, modified_inertia, SymmetryTask};
 pub use projector::{Projector, ProjectorMethod};
-pub use regularizer::{AutoTune, EquivarianceRegularizer, RegLayer};
+pub use regularizer::{lambda_bars, AutoTune, EquivarianceRegularizer, RegLayer};
 pub use rep::Rep;
 pub use soft_emlp::{mse_of, plain_mlp, SoftEmlp, SoftEmlpParams};

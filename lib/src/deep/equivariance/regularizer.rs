@@ -265,8 +265,7 @@ impl EquivarianceRegularizer {
 
     /// The λ per group as a bar chart.
     pub fn figure(&self) -> Figure {
-        let trace = json!({"type": "bar", "x": self.groups, "y": self.lambdas(), "name": "λ"});
-        Figure::new(vec![trace]).title("λ per candidate group").axis_labels(&["group", "λ"])
+        lambda_bars(&self.groups, &[("λ".to_string(), self.lambdas())]).expect("one λ per group")
     }
 
     /// Renders the λ bar chart in the notebook.
@@ -377,6 +376,19 @@ fn gather_block(ix: &mut Vec<i64>, offset: i64, width: i64, rep_out: &Rep, rep_i
             }
         }
     }
+}
+
+/// Grouped bars of λ per candidate group, one series per run (e.g. per data
+/// set); every run needs one λ per group.
+pub fn lambda_bars(groups: &[String], runs: &[(String, Vec<f64>)]) -> Result<Figure> {
+    if runs.is_empty() {
+        return Err(Error::param("runs", "must hold at least one run; got none"));
+    }
+    if let Some((name, l)) = runs.iter().find(|(_, l)| l.len() != groups.len()) {
+        return Err(Error::param("runs", format!("run `{name}` has {} λ's for {} groups", l.len(), groups.len())));
+    }
+    let traces = runs.iter().map(|(name, l)| json!({"type": "bar", "x": groups, "y": l, "name": name})).collect();
+    Ok(Figure::new(traces).title("λ per candidate group").axis_labels(&["group", "λ"]))
 }
 
 /// λⱼ / (Rⱼ / min_{k: λₖ ≠ 0} Rₖ)^p; groups with λ = 0 stay at 0.
