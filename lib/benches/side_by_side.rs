@@ -213,6 +213,9 @@ fn tsne(case: &str, dir: &Path) -> Res<()> {
     let model = Tsne::params(2).seed(SEED).fit_records(x.view())?;
     let seconds = t.elapsed().as_secs_f64();
     report(case, seconds, trustworthiness(x.view(), model.embedding().view(), 10)?);
+    Ok(())
+}
+
 /// K-subspaces (4 subspaces of dimension 3) on the union of subspaces; quality
 /// is the clustering accuracy against the planted labels.
 fn ksubspaces(case: &str, dir: &Path) -> Res<()> {
