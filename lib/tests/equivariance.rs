@@ -298,3 +298,14 @@ fn a_short_soft_equivariant_run_tunes_lambda_and_learns() {
     let wide = TensorData::regression(Array2::zeros((4, 21)).view(), Array2::zeros((4, 9)).view(), Device::Cpu).unwrap();
     assert!(matches!(m.fit(&trainer, &wide, None, None), Err(Error::Param { name: "rep_in", .. })));
 }
+
+#[test]
+fn the_mnist1d_cnn_is_not_shift_invariant_and_a_zero_shift_costs_nothing() {
+    let cnn = mnist1d_model(Mnist1dNet::Cnn, Device::Cpu, 0);
+    let x = Tensor::randn([32, 40], (Kind::Float, Device::Cpu));
+    let logits_fixed = Array2::<f64>::eye(10); // invariance: the logits should not move
+    let shifted = equivariance_error(&cnn, &x, cyclic_shift_matrix(40, 5).view(), logits_fixed.view()).unwrap();
+    let unshifted = equivariance_error(&cnn, &x, cyclic_shift_matrix(40, 0).view(), logits_fixed.view()).unwrap();
+    assert!(unshifted < 1e-12, "{unshifted}");
+    assert!(shifted > 1e-4 && shifted.is_finite(), "{shifted}");
+}
