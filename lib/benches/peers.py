@@ -203,6 +203,100 @@ def mnist1d_train(case, d):
     report(case, seconds, acc)
 
 
+EQUIV_CHANNELS = 8
+EQUIV_EPOCHS = 20
+
+
+def soft_emlp_epoch(case, d):
+    """The peer of our soft-equivariant MLP epoch: a plain PyTorch MLP of the
+    same widths (3 hidden layers of 13c, swish), same data, batch 500, Adam, one
+    thread; quality is its final training MSE."""
+    import torch
+    torch.set_num_threads(1)
+    torch.manual_seed(SEED)
+    x = torch.tensor(load(d, "inertia_x"), dtype=torch.float32)
+    y = torch.tensor(load(d, "inertia_y"), dtype=torch.float32)
+    w = 13 * EQUIV_CHANNELS
+    net = torch.nn.Sequential(torch.nn.Linear(20, w), torch.nn.SiLU(), torch.nn.Linear(w, w), torch.nn.SiLU(),
+                              torch.nn.Linear(w, w), torch.nn.SiLU(), torch.nn.Linear(w, 9))
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    g = torch.Generator().manual_seed(SEED)
+
+    def epoch():
+        total = 0.0
+        for idx in torch.randperm(len(x), generator=g).split(500):
+            opt.zero_grad()
+            loss = torch.nn.functional.mse_loss(net(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        return total / len(x)
+
+    epoch()  # warm
+    t = time.perf_counter()
+    for _ in range(EQUIV_EPOCHS):
+        mse = epoch()
+    report(case, (time.perf_counter() - t) / EQUIV_EPOCHS, mse)
+
+
+def equiv_projectors(case, d):
+    """The same exact projectors as ours (nullspace of the stacked Lie and
+    discrete constraints, one per rank pair) with numpy's eigh; quality is
+    the summed dimension of the equivariant weight spaces."""
+    def rot(a):
+        b, c = (a + 1) % 3, (a + 2) % 3
+        m = np.zeros((3, 3))
+        m[c, b], m[b, c] = 1.0, -1.0
+        return m
+
+    def flip(k):
+        m = np.eye(3)
+        m[k, k] = -1.0
+        return m
+
+    groups = [([rot(0), rot(1), rot(2)], [-np.eye(3)])] + [([rot(a)], [flip((a + 1) % 3)]) for a in range(3)]
+
+    def power(g, p):
+        out = np.eye(1)
+        for _ in range(p):
+            out = np.kron(out, g)
+        return out
+
+    def lie(a, p):
+        n = 3 ** p
+        out = np.zeros((n, n))
+        for k in range(p):
+            out += np.kron(np.kron(np.eye(3 ** k), a), np.eye(3 ** (p - k - 1)))
+        return out
+
+    def block_rank(lies, discs, p, q):
+        n = 3 ** (p + q)
+        m = np.zeros((n, n))
+        for a in lies:
+            c = np.kron(lie(a, p), np.eye(3 ** q)) - np.kron(np.eye(3 ** p), lie(a, q).T)
+            m += c.T @ c
+        for h in discs:
+            c = np.kron(power(h, p), power(np.linalg.inv(h), q).T) - np.eye(n)
+            m += c.T @ c
+        vals, vecs = np.linalg.eigh(m)
+        basis = vecs[:, vals < 1e-8 * max(vals.max(), 1.0)]
+        proj = basis @ basis.T
+        return int(round(np.trace(proj)))
+
+    c = EQUIV_CHANNELS
+    hidden, gated = [c, c, c], [3 * c, c, c]
+    layers = [([5, 5], gated), (hidden, gated), (hidden, gated), (hidden, [0, 0, 1])]
+    t = time.perf_counter()
+    rank = 0
+    for lies, discs in groups:
+        for rin, rout in layers:
+            for p, mp in enumerate(rout):
+                for q, mq in enumerate(rin):
+                    if mp and mq:
+                        rank += mp * mq * block_rank(lies, discs, p, q)
+    report(case, time.perf_counter() - t, rank)
+
+
 def main(case, d):
     if case == "umap_mnist1d_10k":
         umap_fit(case, load(d, "mnist_x"))
@@ -232,6 +326,10 @@ def main(case, d):
         classical(case, d)
     elif case in ("mnist1d_cnn_6000", "mnist1d_mlp_6000"):
         mnist1d_train(case, d)
+    elif case == "soft_emlp_epoch":
+        soft_emlp_epoch(case, d)
+    elif case == "equiv_projectors_inertia":
+        equiv_projectors(case, d)
     else:
         raise SystemExit(f"unknown case {case}")
 

@@ -78,6 +78,12 @@ fn swissroll_5k() -> Res<Array2<f64>> {
 fn prepare(dir: &Path) -> Res<()> {
     std::fs::create_dir_all(dir)?;
     write_npy(file(dir, "ball10_x"), &ball10_in_100()?)?;
+    #[cfg(feature = "torch")]
+    {
+        let inertia = modified_inertia(1000, 2, 0.3, SEED)?;
+        write_npy(file(dir, "inertia_x"), &inertia.x)?;
+        write_npy(file(dir, "inertia_y"), &inertia.y)?;
+    }
     let m = subspaces_20k()?;
     write_npy(file(dir, "subspace_x"), &m.data)?;
     write_npy_labels(file(dir, "subspace_y"), &m.labels)?;
@@ -165,6 +171,10 @@ fn run(case: &str, dir: &Path) -> Res<()> {
         "mnist1d_cnn_6000" => mnist1d_train(case, dir, Mnist1dNet::Cnn),
         #[cfg(feature = "torch")]
         "mnist1d_mlp_6000" => mnist1d_train(case, dir, Mnist1dNet::Mlp),
+        #[cfg(feature = "torch")]
+        "soft_emlp_epoch" => soft_emlp_epoch(case, dir),
+        #[cfg(feature = "torch")]
+        "equiv_projectors_inertia" => equiv_projectors(case),
         other => Err(format!("unknown case `{other}`").into()),
     }
 }
@@ -319,5 +329,68 @@ fn mnist1d_train(case: &str, dir: &Path, kind: Mnist1dNet) -> Res<()> {
     let t = Instant::now();
     let (_, _, acc) = train_mnist1d_baseline(kind, &train, &test, SEED)?;
     report(case, t.elapsed().as_secs_f64(), acc);
+    Ok(())
+}
+
+/// Hidden channels c of the soft-equivariant MLP in the equivariance cases
+/// (hidden representation c·(T0 + T1 + T2) = 13c wide), as in the notebook.
+#[cfg(feature = "torch")]
+const EQUIV_CHANNELS: usize = 8;
+#[cfg(feature = "torch")]
+const EQUIV_EPOCHS: usize = 20;
+
+#[cfg(feature = "torch")]
+fn inertia_groups() -> Res<Vec<Group>> {
+    Ok(vec![Group::o3(), Group::o2(0)?, Group::o2(1)?, Group::o2(2)?])
+}
+
+/// Seconds per training epoch (1000 rows, batch 500, Adam) of the
+/// soft-equivariant MLP with the regulariser over 4 candidate groups; the
+/// quality is its overhead over our plain MLP of the same widths (ratio of
+/// epoch times). libtorch on one thread, as the peer.
+#[cfg(feature = "torch")]
+fn soft_emlp_epoch(case: &str, dir: &Path) -> Res<()> {
+    tch::set_num_threads(1);
+    let (x, y) = (read_npy_2d(file(dir, "inertia_x"))?, read_npy_2d(file(dir, "inertia_y"))?);
+    let data = TensorData::regression(x.view(), y.view(), tch::Device::Cpu)?;
+    let trainer = Trainer::new().epochs(EQUIV_EPOCHS).batch_size(500).lr(3e-3).log_every(0);
+    let params = SoftEmlp::params(Rep::scalars(5) + Rep::vectors(5), Rep::tensors(1, 2), 3).channels(EQUIV_CHANNELS);
+    let mut soft = params.build(tch::Device::Cpu)?;
+    let reg = soft.regularizer(&inertia_groups()?, 1.0)?;
+    let t = Instant::now();
+    soft.fit(&trainer, &data, Some(&reg), None)?;
+    let soft_epoch = t.elapsed().as_secs_f64() / EQUIV_EPOCHS as f64;
+    let mut unregularized = params.build(tch::Device::Cpu)?;
+    let t = Instant::now();
+    unregularized.fit(&trainer, &data, None, None)?;
+    let unregularized_epoch = t.elapsed().as_secs_f64() / EQUIV_EPOCHS as f64;
+    let mut plain = plain_mlp(20, 13 * EQUIV_CHANNELS, 3, 9, tch::Device::Cpu, 0);
+    let t = Instant::now();
+    plain.fit(&trainer, &data, &Loss::mse())?;
+    let plain_epoch = t.elapsed().as_secs_f64() / EQUIV_EPOCHS as f64;
+    eprintln!(
+        "epoch: soft-equivariant with 4 groups {soft_epoch:.4} s, the same net unregularised {unregularized_epoch:.4} s, plain MLP {plain_epoch:.4} s"
+    );
+    report(case, soft_epoch, soft_epoch / plain_epoch);
+    Ok(())
+}
+
+/// Seconds to build the exact projectors of 4 candidate groups for every
+/// layer of the notebook's soft-equivariant MLP on ModifiedInertia; the
+/// quality is the summed dimension of the equivariant weight spaces.
+#[cfg(feature = "torch")]
+fn equiv_projectors(case: &str) -> Res<()> {
+    let p = SoftEmlp::params(Rep::scalars(5) + Rep::vectors(5), Rep::tensors(1, 2), 3).channels(EQUIV_CHANNELS);
+    let hidden = p.hidden();
+    let gated = hidden.clone() + Rep::scalars(2 * EQUIV_CHANNELS);
+    let layers = [(Rep::scalars(5) + Rep::vectors(5), gated.clone()), (hidden.clone(), gated.clone()), (hidden.clone(), gated), (hidden, Rep::tensors(1, 2))];
+    let t = Instant::now();
+    let mut rank = 0;
+    for g in inertia_groups()? {
+        for (i, o) in &layers {
+            rank += Projector::exact(&g, i, o)?.rank();
+        }
+    }
+    report(case, t.elapsed().as_secs_f64(), rank as f64);
     Ok(())
 }

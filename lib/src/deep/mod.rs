@@ -1,5 +1,6 @@
 //! Deep modules on libtorch (feature `torch`): a trainer, losses as values,
-//! autoencoders, the MNIST-1D baselines and low-rank locally connected layers.
+//! autoencoders, the MNIST-1D baselines, low-rank locally connected layers and
+//! soft-equivariant nets under mixed symmetries.
 //!
 //! Everything runs on [`default_device`] (the first CUDA GPU if visible, else
 //! the CPU) unless a device is given. Failures inside libtorch — a model that
@@ -8,6 +9,7 @@
 
 mod autoencoder;
 mod data;
+mod equivariance;
 mod history;
 mod init;
 mod lrlc;
@@ -21,6 +23,7 @@ mod trainer;
 
 pub use autoencoder::{Activation, Autoencoder, AutoencoderParams, AutoencoderValidParams, DenseAutoencoder};
 pub use data::{Batch, TensorData};
+pub use equivariance::*;
 pub use history::{EpochRecord, History};
 pub use loss::{Forward, Loss, LossFn};
 pub use init::{keras_dense, torch_conv1d, torch_conv2d, torch_gru, torch_linear};
