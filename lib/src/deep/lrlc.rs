@@ -15,11 +15,11 @@
 //!
 //! ```
 //! use lowdim::deep::*;
-//! use tch::{nn, Device, Kind, Tensor};
+//! use tch::{nn, nn::Module, Device, Kind, Tensor};
 //! let vs = nn::VarStore::new(Device::Cpu);
 //! let layer = Lrlc1d::new(&vs.root(), LrlcConfig { rank: 3, ..LrlcConfig::conv(1, 8, 5, 40) }).unwrap();
 //! let y = layer.forward(&Tensor::zeros([2, 1, 40], (Kind::Float, Device::Cpu)));
-//! assert_eq!(y.size(), vec![2, 8, 38]);
+//! assert_eq!(y.size(), vec![2, 8, 36]);
 //! ```
 
 use tch::{nn, nn::Module, Kind, Tensor};
