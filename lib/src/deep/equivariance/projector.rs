@@ -313,7 +313,7 @@ fn nullspace_projector(group: &Group, p: usize, q: usize) -> Result<Tensor> {
 fn averaging_subgroup(group: &Group, total: usize) -> Result<Vec<Array2<f64>>> {
     match group.shape {
         Shape::Finite => closure(group),
-        Shape::Axial { axis, mirror } => {
+        Shape::Axial { mirror, .. } => {
             let k = total + 1;
             let a = &group.lie_generators()[0];
             let mut out: Vec<Array2<f64>> = (0..k).map(|j| expm(&(a * (2.0 * std::f64::consts::PI * j as f64 / k as f64)))).collect();
@@ -322,7 +322,6 @@ fn averaging_subgroup(group: &Group, total: usize) -> Result<Vec<Array2<f64>>> {
                 let mirrored: Vec<Array2<f64>> = out.iter().map(|r| r.dot(m)).collect();
                 out.extend(mirrored);
             }
-            let _ = axis;
             Ok(out)
         }
         Shape::Continuous => Err(Error::param(

@@ -121,8 +121,8 @@ impl SoftEmlpNet {
         let mut gv = v.shallow_clone() * gates.narrow(1, 0, c).unsqueeze(-1);
         let mut gt = t.shallow_clone() * gates.narrow(1, c, c).unsqueeze(-1);
         if let Some(w) = w {
-            gv = gv + v.silu() * w;
-            gt = gt + t.silu() * w;
+            gv += v.silu() * w;
+            gt += t.silu() * w;
         }
         Tensor::cat(&[s, gv.reshape([n, c * d]), gt.reshape([n, c * d * d])], 1)
     }
@@ -316,7 +316,7 @@ impl SoftEmlp {
 /// Mean squared error of a model's output on `data` (mean over entries).
 pub fn mse_of(model: &Model, data: &TensorData) -> Result<f64> {
     let out = model.forward(data.x())?;
-    Ok(crate::deep::guarded("mse", || out.mse_loss(&data.y().to_kind(out.kind()), tch::Reduction::Mean).double_value(&[]))?)
+    crate::deep::guarded("mse", || out.mse_loss(&data.y().to_kind(out.kind()), tch::Reduction::Mean).double_value(&[]))
 }
 
 /// A plain MLP baseline: `layers` hidden layers of `width` with swish, then
