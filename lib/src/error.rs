@@ -55,6 +55,13 @@ impl Error {
     }
 }
 
+impl From<ndarray::ShapeError> for Error {
+    /// Arrays whose shapes do not fit together (e.g. concatenating rows of different counts).
+    fn from(e: ndarray::ShapeError) -> Self {
+        Error::data(e.to_string())
+    }
+}
+
 /// Fails unless every entry is finite, naming `what` and the first bad position.
 pub fn check_finite<'a, S, D>(what: &str, a: &'a ndarray::ArrayBase<S, D>) -> Result<()>
 where

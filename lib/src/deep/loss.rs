@@ -132,7 +132,7 @@ impl Loss {
 
     /// The weighted sum of every term.
     pub fn value(&self, batch: &Batch, forward: &Forward) -> Tensor {
-        self.parts(batch, forward).into_iter().map(|(_, v)| v).reduce(|a, b| a + b).expect("a loss has at least one term")
+        total(self.parts(batch, forward))
     }
 
     /// Each term's weighted value, by name.
@@ -144,6 +144,11 @@ impl Loss {
     pub fn names(&self) -> Vec<&str> {
         self.terms.iter().map(|t| t.name.as_str()).collect()
     }
+}
+
+/// The sum of a loss's weighted parts (a `Loss` always has at least one term).
+pub(crate) fn total(parts: Vec<(String, Tensor)>) -> Tensor {
+    parts.into_iter().map(|(_, v)| v).reduce(|a, b| a + b).expect("a loss has at least one term")
 }
 
 impl<F: Fn(&Batch, &Forward) -> Tensor + 'static> From<F> for Loss {

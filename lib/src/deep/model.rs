@@ -43,7 +43,7 @@ pub fn default_device() -> Device {
 }
 
 /// Rows per forward pass when predicting, to bound memory on large inputs.
-const PREDICT_CHUNK: i64 = 4096;
+pub(crate) const PREDICT_CHUNK: i64 = 4096;
 
 /// Weights (a `VarStore`) and the network that uses them.
 ///

@@ -189,12 +189,6 @@ fn ae3_input(ae2: &Autoencoder, in2: ArrayView2<f64>) -> Result<Array2<f64>> {
     Ok(joined)
 }
 
-impl From<ndarray::ShapeError> for Error {
-    fn from(e: ndarray::ShapeError) -> Self {
-        Error::data(e.to_string())
-    }
-}
-
 /// The trained cascade.
 #[derive(Debug)]
 pub struct StackedAutoencoder {

@@ -30,8 +30,8 @@ use tch::{nn::VarStore, Kind, Tensor};
 
 use super::data::{epoch_batches, Batch, TensorData};
 use super::history::{EpochRecord, History};
-use super::loss::Loss;
-use super::model::{accuracy_of, Net};
+use super::loss::{total, Loss};
+use super::model::{accuracy_of, Net, PREDICT_CHUNK};
 use super::optim::{OptState, Optim, Schedule};
 use super::tensor::guarded;
 use crate::error::{Error, Result};
@@ -377,7 +377,7 @@ impl<'a> Run<'a> {
         for (s, (_, v)) in term_sums.iter_mut().zip(&parts) {
             *s += v.detach().to_kind(Kind::Double) * b.len() as f64;
         }
-        let value = parts.into_iter().map(|(_, v)| v).reduce(|a, b| a + b).expect("a loss has at least one term");
+        let value = total(parts);
         value.backward();
         if let Some(max) = cfg.clip {
             self.opt.clip_grad_norm(max);
@@ -517,10 +517,10 @@ fn eval_loss(net: &dyn Net, loss: &Loss, data: &TensorData) -> Result<f64> {
             let mut total = 0.0;
             let mut start = 0;
             while start < n {
-                let idx: Vec<i64> = (start..(start + 4096).min(n)).collect();
+                let idx: Vec<i64> = (start..(start + PREDICT_CHUNK).min(n)).collect();
                 let b = data.batch(&idx);
                 total += loss.value(&b, &net.forward_t(b.x(), false)).double_value(&[]) * idx.len() as f64;
-                start += 4096;
+                start += PREDICT_CHUNK;
             }
             total / n as f64
         })
