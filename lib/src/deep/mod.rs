@@ -1,6 +1,7 @@
 //! Deep modules on libtorch (feature `torch`): a trainer, losses as values,
-//! autoencoders, the MNIST-1D baselines, low-rank locally connected layers and
-//! soft-equivariant nets under mixed symmetries.
+//! autoencoders, the MNIST-1D baselines, low-rank locally connected layers,
+//! soft-equivariant nets under mixed symmetries, and diffusion models whose
+//! training is subspace clustering.
 //!
 //! Everything runs on [`default_device`] (the first CUDA GPU if visible, else
 //! the CPU) unless a device is given. Failures inside libtorch — a model that
@@ -9,6 +10,7 @@
 
 mod autoencoder;
 mod data;
+mod diffusion;
 mod equivariance;
 mod history;
 mod init;
@@ -23,6 +25,7 @@ mod trainer;
 
 pub use autoencoder::{Activation, Autoencoder, AutoencoderParams, AutoencoderValidParams, DenseAutoencoder};
 pub use data::{Batch, TensorData};
+pub use diffusion::*;
 pub use equivariance::*;
 pub use history::{EpochRecord, History};
 pub use loss::{Forward, Loss, LossFn};

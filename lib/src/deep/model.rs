@@ -16,6 +16,11 @@ use crate::error::{Error, Result};
 pub trait Net {
     /// The forward pass of a batch `x`; `train` switches dropout/batch-norm.
     fn forward_t(&self, x: &Tensor, train: bool) -> Forward;
+
+    /// Runs after every optimiser step, without gradients: the place for a
+    /// constraint on the weights (a retraction onto orthonormal bases, a
+    /// projection). Does nothing by default.
+    fn after_step(&self) {}
 }
 
 impl Net for nn::Sequential {

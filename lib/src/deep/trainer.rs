@@ -383,6 +383,7 @@ impl<'a> Run<'a> {
             self.opt.clip_grad_norm(max);
         }
         self.opt.step(lr, cfg.weight_decay);
+        tch::no_grad(|| self.net.after_step());
         value
     }
 
