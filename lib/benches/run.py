@@ -15,7 +15,7 @@ import tempfile
 CASES = ["umap_mnist1d_10k", "umap_synth_60k", "umap_transform_1", "umap_transform_1000", "knn_synth_60k",
          "mle_10k_100", "twonn_10k_100", "tsne_5k", "ksubspaces_20k", "spectral_clustering_20k", "leverage_20k",
          "isomap_5k", "spectral_5k", "lle_5k", "kpca_5k", "mnist1d_cnn_6000", "mnist1d_mlp_6000",
-         "soft_emlp_epoch", "equiv_projectors_inertia"]
+         "soft_emlp_epoch", "equiv_projectors_inertia", "molrg_train_1000", "ddim_10k"]
 HERE = pathlib.Path(__file__).resolve().parent
 
 

@@ -128,6 +128,24 @@ impl DiffusionModel<MolrgDenoiser> {
         DiffusionModel::new(device, seed, schedule, |p| MolrgDenoiser::new(p, ambient, dims))
     }
 
+    /// The posterior-mean denoiser of a known mixture: bases `bases` (each
+    /// n × dₖ with independent columns; orthonormalised here), uniform weights.
+    pub fn molrg_from_bases(bases: &[Array2<f64>], schedule: NoiseSchedule, device: Device) -> Result<Self> {
+        let ambient = bases.first().map_or(0, |b| b.nrows());
+        if bases.iter().any(|b| b.nrows() != ambient) {
+            return Err(Error::param("bases", "must all have the same number of rows (the ambient dimension)"));
+        }
+        let dims: Vec<usize> = bases.iter().map(|b| b.ncols()).collect();
+        let model = Self::molrg(ambient, &dims, schedule, device, 0)?;
+        let all = ndarray::concatenate(ndarray::Axis(1), &bases.iter().map(|b| b.view()).collect::<Vec<_>>())?;
+        let t = crate::deep::tensor::to_tensor("bases", all.view(), device)?;
+        tch::no_grad(|| {
+            model.denoiser().bases.shallow_clone().copy_(&t);
+            model.denoiser().retract();
+        });
+        Ok(model)
+    }
+
     /// The learned bases Uₖ.
     pub fn bases(&self) -> Result<Vec<Array2<f64>>> {
         self.denoiser().bases()

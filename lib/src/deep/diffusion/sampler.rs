@@ -96,7 +96,13 @@ impl Sampler {
             Sampler::Ddim { eta, .. } => {
                 let sd = eta * posterior_var.sqrt();
                 let eps = (x - x0 * s) / g;
-                x0 * sp + eps * (gp * gp - sd * sd).max(0.0).sqrt() + x.randn_like() * sd
+                let next = x0 * sp + eps * (gp * gp - sd * sd).max(0.0).sqrt();
+                // Deterministic DDIM draws no noise.
+                if sd > 0.0 {
+                    next + x.randn_like() * sd
+                } else {
+                    next
+                }
             }
             Sampler::Euler { .. } | Sampler::Heun { .. } => {
                 let (r, rp) = (g / s, gp / sp);
