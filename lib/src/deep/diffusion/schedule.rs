@@ -72,11 +72,12 @@ impl NoiseSchedule {
                 format!("of NoiseSchedule::ve need 0 < sigma_min < sigma_max < ∞; got {sigma_min}, {sigma_max}"),
             ));
         }
-        let ratio = (sigma_max / sigma_min).ln();
+        // Written as a weighted geometric mean so both ends are exact:
+        // powf(0) and powf(1) are, while exp(ln(max/min)) rounds.
         let mut sigma = vec![0.0];
         sigma.extend((0..n_levels).map(|t| {
             let frac = if n_levels == 1 { 1.0 } else { t as f64 / (n_levels - 1) as f64 };
-            sigma_min * (frac * ratio).exp()
+            sigma_min.powf(1.0 - frac) * sigma_max.powf(frac)
         }));
         Self::build("ve", vec![1.0; n_levels + 1], sigma)
     }
