@@ -50,7 +50,7 @@ evcxr() {
 }
 
 kernel() {
-  # The kernel resolves its dependencies offline at start: have them all local.
+  # Every crate of the workspace on disk once, so later builds need no network.
   cargo fetch --locked -q
   step "registering the Jupyter kernel rust-lowdim"
   cargo build --release --locked -q -p lowdim-kernel

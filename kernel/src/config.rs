@@ -70,18 +70,21 @@ pub fn init_evcxr(workspace: &Path) -> Result<String, String> {
     let lock_path = workspace.join("Cargo.lock");
     let lock = std::fs::read_to_string(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
     let packages = parse_lock(&lock);
-    // evcxr checks each `:dep` with a `cargo metadata` of its own; offline, from the
-    // crates the set-up fetched, that takes a quarter of the time of asking the
-    // registry, which matters at every kernel start. Cells may add crates online.
+    // evcxr checks each `:dep` with a `cargo metadata` of its own, online. It
+    // first builds an empty crate, which empties the build directory's
+    // Cargo.lock, so each check resolves afresh; offline, cargo then picks the
+    // newest *downloaded* version of every crate, and a version an earlier
+    // online build fetched only in part (jiff 1.0.3 without its optional
+    // jiff-static, which `cargo metadata` wants) stops the kernel. Online,
+    // cargo fetches what is missing; it costs a few seconds per start.
     // No `:cache`: evcxr's compilation cache is shared by every build directory
     // and, once it holds crates from an earlier resolution, serves artifacts that
     // break a cold build ("found possibly newer version of crate `serde_core`").
-    let mut out = format!(":offline 1\n:dep lowdim = {{ path = {:?} }}\n", workspace.join("lib"));
+    let mut out = format!(":dep lowdim = {{ path = {:?} }}\n", workspace.join("lib"));
     for (name, extra) in SESSION_DEPS {
         let version = locked_version(&packages, name)?;
         out.push_str(&format!(":dep {name} = {{ version = \"={version}\"{extra} }}\n"));
     }
-    out.push_str(":offline 0\n");
     Ok(out)
 }
 

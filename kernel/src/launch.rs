@@ -28,7 +28,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
         _ => return Err(format!("run takes --control_file FILE; got {args:?}")),
     };
     let (slot_dir, _lock) = take_slot(&paths::warm_pool())?;
-    seed_lockfile(&paths::workspace().join("Cargo.lock"), &slot_dir)?;
     let evcxr = std::env::var("LOWDIM_EVCXR").unwrap_or_else(|_| "evcxr_jupyter".into());
     eprintln!("lowdim-kernel: build directory {}", slot_dir.display());
     let mut child = Command::new(&evcxr)
@@ -57,20 +56,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let lines: Vec<String> = tail.lock().map(|t| t.iter().cloned().collect()).unwrap_or_default();
     let message = explain(&lines, &status.to_string(), &diagnose(&slot_dir));
     serve_error(&connection, &slot_dir, &message)
-}
-
-/// Starts every session from the workspace's Cargo.lock. evcxr checks each
-/// `:dep` offline with `cargo metadata`, which needs every locked package on
-/// disk; the lock an earlier session left behind can name versions that its
-/// online build resolved but never downloaded, and then the next start fails.
-/// `cargo fetch` of the workspace has downloaded everything this lock names.
-fn seed_lockfile(workspace_lock: &Path, slot_dir: &Path) -> Result<(), String> {
-    if !workspace_lock.exists() {
-        return Ok(());
-    }
-    fs::copy(workspace_lock, slot_dir.join("Cargo.lock"))
-        .map(drop)
-        .map_err(|e| format!("cannot copy {} into {}: {e}", workspace_lock.display(), slot_dir.display()))
 }
 
 /// Copies evcxr's stderr to ours, keeping the last lines for the error report.
@@ -168,17 +153,5 @@ mod tests {
         let (c, _lc) = take_slot(&pool).unwrap();
         assert_eq!(b, c, "a released slot is reused, warm");
         let _ = fs::remove_dir_all(pool);
-    }
-
-    #[test]
-    fn a_session_starts_from_the_workspace_lock() {
-        let dir = std::env::temp_dir().join(format!("lowdim-seed-test-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join("Cargo.lock"), "stale").unwrap();
-        let lock = paths::workspace().join("Cargo.lock");
-        seed_lockfile(&lock, &dir).unwrap();
-        assert_eq!(fs::read(dir.join("Cargo.lock")).unwrap(), fs::read(&lock).unwrap());
-        seed_lockfile(&dir.join("absent.lock"), &dir).unwrap();
-        let _ = fs::remove_dir_all(dir);
     }
 }
