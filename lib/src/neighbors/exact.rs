@@ -1,12 +1,21 @@
 //! Exact k-nearest neighbours by blocked brute force.
 //!
 //! Rows are cut into fixed blocks (the block size depends on `n` only, never on
-//! the thread count) that rayon processes in parallel. For the dot-product
-//! metrics a block's surrogates come from one matrix product
-//! (`‖a‖² + ‖b‖² − 2⟨a, b⟩`); that formula loses digits for near-identical
-//! rows, so it only *selects* a few more than `k` candidates, whose surrogates
-//! are then recomputed directly and sorted by (surrogate, index). Cost
-//! `O(n·m·d)` time for `m` queries against `n` points, `O(block·n)` extra memory.
+//! the thread count) that rayon processes in parallel.
+//!
+//! With many features, the dot-product metrics take a block's surrogates from
+//! one single-precision matrix product (`‖a‖² + ‖b‖² − 2⟨a, b⟩` on centred,
+//! power-of-two-scaled rows, so that f32 neither overflows nor wastes digits on
+//! an offset). Those surrogates only *select* candidates: every point whose
+//! surrogate lies within twice a proven rounding bound of the `k`-th smallest
+//! (a bound on the product's error from the inner-product error
+//! `|fl⟨a, b⟩ − ⟨a, b⟩| ≤ (d + 4)·2⁻²⁴·‖a‖‖b‖`). The candidates are then
+//! re-scored directly in double precision and sorted by (surrogate, index), so
+//! the result is exactly what a double-precision scan of all pairs gives.
+//! Few features, or manhattan: a direct double-precision scan.
+//!
+//! Cost `O(n·m·d)` time for `m` queries against `n` points, `O(block·n)` extra
+//! memory plus a single-precision copy of the data.
 
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 use rayon::prelude::*;
@@ -14,33 +23,40 @@ use rayon::prelude::*;
 use super::distance::Metric;
 use super::graph::KnnGraph;
 
-/// Extra candidates re-scored beyond `k` to absorb the rounding of the
-/// matrix-product surrogate.
-const MARGIN: usize = 8;
-
-/// Entries of one block's surrogate matrix (16 MiB of f64).
+/// Entries of one block's surrogate matrix.
 const BLOCK_ENTRIES: usize = 1 << 21;
+
+/// Below this many features a direct loop is as fast as the matrix product.
+const PRODUCT_MIN_DIM: usize = 16;
+
+/// Below this many features the direct loop runs over the transposed data
+/// (the row kernels' eight-lane sums start at eight features).
+const COLUMN_MAX_DIM: usize = 8;
 
 /// The `k` nearest rows of prepared `data` for each prepared row of `queries`.
 /// With `exclude_self`, `queries` is `data` and row `i` never lists `i`.
 /// Needs `k + exclude_self ≤ n` (the callers check it).
-pub(crate) fn exact_search(
-    data: &Array2<f64>,
-    queries: ArrayView2<f64>,
+pub(crate) fn exact_search<'a>(
+    data: &'a Array2<f64>,
+    queries: ArrayView2<'a, f64>,
     k: usize,
     metric: Metric,
     exclude_self: bool,
 ) -> KnnGraph {
-    let n = data.nrows();
+    let (n, d) = data.dim();
     let m = queries.nrows();
     let rows_per_block = (BLOCK_ENTRIES / n.max(1)).clamp(8, 256);
-    let data_norms: Array1<f64> = data.map_axis(Axis(1), |r| r.dot(&r));
+    let product = (metric.uses_dot() && d >= PRODUCT_MIN_DIM).then(|| Product::new(data, metric));
+    let columns = (d < COLUMN_MAX_DIM).then(|| data.t().as_standard_layout().into_owned());
     let starts: Vec<usize> = (0..m).step_by(rows_per_block).collect();
     let blocks: Vec<(Vec<usize>, Vec<f64>)> = starts
         .par_iter()
         .map(|&start| {
-            let end = (start + rows_per_block).min(m);
-            search_block(data, &data_norms, queries, start, end, k, metric, exclude_self)
+            let block = Block { data, queries, start, end: (start + rows_per_block).min(m), k, metric, exclude_self };
+            match &product {
+                Some(product) => block.by_product(product),
+                None => block.direct(columns.as_ref()),
+            }
         })
         .collect();
     let mut indices = Vec::with_capacity(m * k);
@@ -55,84 +71,240 @@ pub(crate) fn exact_search(
     KnnGraph::from_parts(indices, distances)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn search_block(
-    data: &Array2<f64>,
-    data_norms: &Array1<f64>,
-    queries: ArrayView2<f64>,
+/// The data in the form the single-precision product wants: rows shifted by
+/// their mean (euclidean only: the distance does not change, the norms shrink)
+/// and scaled by a power of two (exact) so the largest entry is below 1.
+struct Product {
+    shift: Option<Array1<f64>>,
+    scale: f64,
+    rows: Array2<f32>,
+    /// Squared norms of the shifted, scaled rows, in double precision.
+    norms: Vec<f64>,
+    max_norm: f64,
+    /// Bound on `|fl⟨a, b⟩ − ⟨a, b⟩| / (‖a‖‖b‖)` for f32 rows of this width,
+    /// counting the rounding of the entries to f32.
+    unit: f64,
+}
+
+impl Product {
+    fn new(data: &Array2<f64>, metric: Metric) -> Self {
+        let shift = (metric == Metric::Euclidean).then(|| data.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(data.ncols())));
+        let shifted = match &shift {
+            Some(mean) => data - mean,
+            None => data.clone(),
+        };
+        let max_abs = shifted.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let scale = if max_abs > 0.0 { (-(max_abs.log2().ceil())).exp2() } else { 1.0 };
+        let scaled = shifted * scale;
+        let norms: Vec<f64> = scaled.outer_iter().map(|r| r.dot(&r)).collect();
+        let max_norm = norms.iter().fold(0.0f64, |m, &v| m.max(v)).sqrt();
+        let unit = 1.05 * (data.ncols() as f64 + 4.0) * f64::from(f32::EPSILON) / 2.0;
+        Product { shift, scale, rows: scaled.mapv(|v| v as f32), norms, max_norm, unit }
+    }
+
+    /// A block of queries transformed like the data: f32 rows and f64 squared norms.
+    fn queries(&self, q: ArrayView2<f64>) -> (Array2<f32>, Vec<f64>) {
+        let shifted = match &self.shift {
+            Some(mean) => &q - mean,
+            None => q.to_owned(),
+        };
+        let scaled = shifted * self.scale;
+        let norms = scaled.outer_iter().map(|r| r.dot(&r)).collect();
+        (scaled.mapv(|v| v as f32), norms)
+    }
+
+    /// How far a product surrogate of a query with squared norm `qn` can be
+    /// from the double-precision one it stands for: twice the inner-product
+    /// bound (euclidean counts `−2⟨a, b⟩`), the absolute rounding of entries
+    /// too small for f32's normal range, and the rounding of the double-precision
+    /// arithmetic on both sides (relative to `qn + ‖b‖²`, which bounds every
+    /// surrogate up to a factor 2).
+    fn error(&self, qn: f64) -> f64 {
+        let d = self.rows.ncols() as f64;
+        let dot = self.unit * qn.sqrt() * self.max_norm + 1e-30 * d;
+        let double = 2.0 * (d + 4.0) * f64::EPSILON * (qn + self.max_norm * self.max_norm + 1.0);
+        2.0 * dot + double
+    }
+}
+
+/// One block of queries `start..end`.
+struct Block<'a> {
+    data: &'a Array2<f64>,
+    queries: ArrayView2<'a, f64>,
     start: usize,
     end: usize,
     k: usize,
     metric: Metric,
     exclude_self: bool,
-) -> (Vec<usize>, Vec<f64>) {
-    let n = data.nrows();
-    let q = queries.slice(s![start..end, ..]);
-    let gram = metric.uses_dot().then(|| q.dot(&data.t()));
-    let want = (k + usize::from(exclude_self) + if metric.uses_dot() { MARGIN } else { 0 }).min(n);
-    let mut buf: Vec<(f64, u32)> = Vec::with_capacity(n);
-    let mut out_idx = Vec::with_capacity((end - start) * k);
-    let mut out_dist = Vec::with_capacity((end - start) * k);
-    for (r, qi) in (start..end).enumerate() {
-        let qrow = queries.row(qi);
-        let qrow = qrow.as_slice().map(|s| s.to_vec()).unwrap_or_else(|| qrow.to_vec());
-        buf.clear();
-        match &gram {
-            Some(g) => {
-                let g = g.row(r);
-                let qn = if metric == Metric::Euclidean { super::distance::dot(&qrow, &qrow) } else { 0.0 };
-                for j in 0..n {
-                    let v = match metric {
-                        Metric::Euclidean => qn + data_norms[j] - 2.0 * g[j],
-                        _ => 1.0 - g[j],
-                    };
-                    buf.push((v, j as u32));
+}
+
+impl Block<'_> {
+    /// Candidates kept per query: one more when the query itself is among the
+    /// data (it is dropped at the end, wherever it ranks).
+    fn want(&self) -> usize {
+        (self.k + usize::from(self.exclude_self)).min(self.data.nrows())
+    }
+
+    fn direct(&self, columns: Option<&Array2<f64>>) -> (Vec<usize>, Vec<f64>) {
+        let mut top = TopK::new(self.want());
+        let mut out = (Vec::new(), Vec::new());
+        let mut row = vec![0.0; self.data.nrows()];
+        for qi in self.start..self.end {
+            let q = self.queries.row(qi).to_vec();
+            match columns {
+                Some(columns) => self.surrogates_by_column(&q, columns, &mut row),
+                None => {
+                    for (v, x) in row.iter_mut().zip(self.data.outer_iter()) {
+                        *v = self.metric.surrogate(&q, x.as_slice().unwrap_or(&[]));
+                    }
                 }
             }
-            None => {
-                for (j, row) in data.outer_iter().enumerate() {
-                    let row = row.as_slice().unwrap_or(&[]);
-                    buf.push((metric.surrogate(&qrow, row), j as u32));
-                }
+            top.clear(0.0);
+            top.scan(&row);
+            self.emit(qi, top.finish().to_vec(), &mut out);
+        }
+        out
+    }
+
+    /// The surrogates of `q` to every data row from the transposed data, one
+    /// feature at a time, so the loop runs across points and vectorises. With
+    /// fewer than eight features the row kernels add their terms in exactly
+    /// this order, so the values are the same to the bit.
+    fn surrogates_by_column(&self, q: &[f64], columns: &Array2<f64>, out: &mut [f64]) {
+        out.iter_mut().for_each(|v| *v = 0.0);
+        for (&qc, column) in q.iter().zip(columns.outer_iter()) {
+            let column = column.as_slice().unwrap_or(&[]);
+            match self.metric {
+                Metric::Euclidean => out.iter_mut().zip(column).for_each(|(v, &x)| *v += (qc - x) * (qc - x)),
+                Metric::Manhattan => out.iter_mut().zip(column).for_each(|(v, &x)| *v += (qc - x).abs()),
+                Metric::Cosine | Metric::Correlation => out.iter_mut().zip(column).for_each(|(v, &x)| *v += qc * x),
             }
         }
-        select_smallest(&mut buf, want);
-        // Re-score directly so that distances do not carry the product's rounding.
-        let mut best: Vec<(f64, u32)> = buf
-            .iter()
-            .filter(|&&(_, j)| !(exclude_self && j as usize == qi))
-            .map(|&(v, j)| {
-                let row = data.row(j as usize);
-                let exact = match (metric.uses_dot(), row.as_slice()) {
-                    (true, Some(row)) => metric.surrogate(&qrow, row),
-                    _ => v,
-                };
-                (exact, j)
-            })
-            .collect();
-        best.sort_unstable_by(cmp_pair);
-        for &(v, j) in best.iter().take(k) {
-            out_idx.push(j as usize);
-            out_dist.push(metric.to_distance(v));
+        if matches!(self.metric, Metric::Cosine | Metric::Correlation) {
+            out.iter_mut().for_each(|v| *v = (1.0 - *v).max(0.0));
         }
     }
-    (out_idx, out_dist)
+
+    fn by_product(&self, product: &Product) -> (Vec<usize>, Vec<f64>) {
+        let (q32, qnorms) = product.queries(self.queries.slice(s![self.start..self.end, ..]));
+        let gram = q32.dot(&product.rows.t());
+        let mut top = TopK::new(self.want());
+        let mut out = (Vec::new(), Vec::new());
+        let mut row = vec![0.0; self.data.nrows()];
+        for (r, qi) in (self.start..self.end).enumerate() {
+            let qn = qnorms[r];
+            let g = gram.row(r);
+            match self.metric {
+                Metric::Euclidean => {
+                    for ((v, &g), &nj) in row.iter_mut().zip(g).zip(&product.norms) {
+                        *v = qn + nj - 2.0 * f64::from(g);
+                    }
+                }
+                _ => row.iter_mut().zip(g).for_each(|(v, &g)| *v = 1.0 - f64::from(g)),
+            }
+            // The product surrogates are within `error` of the double-precision
+            // ones, so the true nearest are within twice it of the k-th.
+            top.clear(2.0 * product.error(qn));
+            top.scan(&row);
+            let q = self.queries.row(qi).to_vec();
+            let rescored: Vec<(f64, u32)> = top
+                .finish()
+                .iter()
+                .map(|&(_, j)| (self.metric.surrogate(&q, self.data.row(j as usize).as_slice().unwrap_or(&[])), j))
+                .collect();
+            self.emit(qi, rescored, &mut out);
+        }
+        out
+    }
+
+    /// Appends the `k` best of `candidates` by (surrogate, index), leaving out
+    /// the query itself when it is among the data.
+    fn emit(&self, qi: usize, mut candidates: Vec<(f64, u32)>, out: &mut (Vec<usize>, Vec<f64>)) {
+        if self.exclude_self {
+            candidates.retain(|&(_, j)| j as usize != qi);
+        }
+        candidates.sort_unstable_by(cmp_pair);
+        for &(v, j) in candidates.iter().take(self.k) {
+            out.0.push(j as usize);
+            out.1.push(self.metric.to_distance(v));
+        }
+    }
+}
+
+/// Everything within `slack` of the `want`-th smallest value of a stream of
+/// (value, index) pairs offered in increasing index order (with `slack = 0`,
+/// the `want` best and their ties). Pairs accumulate in a buffer; when it
+/// fills, it is cut back to what can still qualify and that threshold becomes
+/// a bound every later pair must meet, so most pairs cost one comparison.
+struct TopK {
+    want: usize,
+    slack: f64,
+    buf: Vec<(f64, u32)>,
+    room: usize,
+    bound: f64,
+}
+
+impl TopK {
+    fn new(want: usize) -> Self {
+        let room = 2 * want.max(16);
+        TopK { want, slack: 0.0, buf: Vec::with_capacity(room), room, bound: f64::INFINITY }
+    }
+
+    fn clear(&mut self, slack: f64) {
+        self.buf.clear();
+        self.slack = slack;
+        self.bound = f64::INFINITY;
+    }
+
+    /// Offers a whole row, index = position. Eight values at a time are
+    /// first compared with the bound as a block (one vectorised test), and only
+    /// a block with a value that qualifies is offered value by value.
+    fn scan(&mut self, row: &[f64]) {
+        for (c, chunk) in row.chunks(8).enumerate() {
+            let bound = self.bound;
+            if chunk.iter().fold(false, |hit, &v| hit | (v <= bound)) {
+                for (l, &v) in chunk.iter().enumerate() {
+                    self.offer(v, (8 * c + l) as u32);
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn offer(&mut self, v: f64, j: u32) {
+        if v <= self.bound {
+            self.buf.push((v, j));
+            if self.buf.len() >= self.room {
+                self.cut();
+            }
+        }
+    }
+
+    fn cut(&mut self) {
+        if self.want == 0 || self.buf.len() < self.want {
+            return;
+        }
+        let (_, kth, _) = self.buf.select_nth_unstable_by(self.want - 1, cmp_pair);
+        self.bound = kth.0 + self.slack;
+        let bound = self.bound;
+        self.buf.retain(|&(v, _)| v <= bound);
+        // Many ties within the slack: give the buffer room so cuts stay rare.
+        if 2 * self.buf.len() > self.room {
+            self.room *= 2;
+        }
+    }
+
+    /// The qualifying pairs, in no particular order.
+    fn finish(&mut self) -> &[(f64, u32)] {
+        self.cut();
+        &self.buf
+    }
 }
 
 /// Orders (surrogate, index) pairs: nearer first, then smaller index.
 #[inline]
 pub(crate) fn cmp_pair(a: &(f64, u32), b: &(f64, u32)) -> std::cmp::Ordering {
     a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
-}
-
-/// Keeps the `want` smallest pairs of `buf` (in no particular order).
-fn select_smallest(buf: &mut Vec<(f64, u32)>, want: usize) {
-    if want < buf.len() {
-        if want > 0 {
-            buf.select_nth_unstable_by(want - 1, cmp_pair);
-        }
-        buf.truncate(want);
-    }
 }
 
 #[cfg(test)]
@@ -156,6 +328,48 @@ mod tests {
                 row
             })
             .collect()
+    }
+
+    /// Rows with many features (the single-precision product path), far from
+    /// the origin, in tight clusters of near-duplicates, with exact ties.
+    fn wide(n: usize, d: usize, offset: f64) -> Array2<f64> {
+        Array2::from_shape_fn((n, d), |(i, j)| {
+            let cluster = ((i / 4) * 31 + j * 7) % 13;
+            offset + cluster as f64 + 1e-7 * ((i % 4) * (j + 1)) as f64 + if i % 9 == 0 { 0.0 } else { 1e-3 * ((i * j) % 5) as f64 }
+        })
+    }
+
+    fn assert_matches_brute(x: &Array2<f64>, k: usize, metric: Metric) {
+        let prepared = metric.prepare(x.view(), "X").unwrap();
+        let g = exact_search(&prepared, prepared.view(), k, metric, true);
+        let want = brute(x, k, metric);
+        for (i, want_i) in want.iter().enumerate() {
+            for (c, &(d, _)) in want_i.iter().enumerate() {
+                assert!((g.distances()[[i, c]] - d).abs() <= 1e-9 * (1.0 + d), "{metric} row {i} rank {c}");
+            }
+            assert!(g.indices().row(i).iter().all(|&j| j != i));
+        }
+    }
+
+    #[test]
+    fn the_single_precision_product_selects_exactly() {
+        for (offset, metric) in [(0.0, Metric::Euclidean), (1e6, Metric::Euclidean), (5.0, Metric::Cosine), (3.0, Metric::Correlation)] {
+            assert_matches_brute(&wide(90, 24, offset), 6, metric);
+        }
+    }
+
+    #[test]
+    fn ties_are_broken_by_index() {
+        // Eight copies of each of five points: every row's neighbours are its
+        // copies first, in index order.
+        let x = Array2::from_shape_fn((40, 20), |(i, j)| ((i % 5) * (j + 1)) as f64);
+        for metric in [Metric::Euclidean, Metric::Manhattan] {
+            let g = exact_search(&x, x.view(), 7, metric, true);
+            for i in 0..40 {
+                let copies: Vec<usize> = (0..40).filter(|&j| j != i && j % 5 == i % 5).collect();
+                assert_eq!(g.indices().row(i).to_vec(), copies, "{metric} row {i}");
+            }
+        }
     }
 
     #[test]

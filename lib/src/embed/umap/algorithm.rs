@@ -310,7 +310,8 @@ impl UmapValidParams {
                 noisy_scale(layout, rng::derive(self.seed, stream::NOISE, 0))
             }
             Init::Random => uniform(n, dim, rng::derive(self.seed, stream::RANDOM_INIT, 0)),
-            Init::Given(y) => y.clone(),
+            // The layout is optimised as one row-major slice, whatever order it came in.
+            Init::Given(y) => y.as_standard_layout().into_owned(),
         };
         Ok(rescale_columns(start, rng::derive(self.seed, stream::RANDOM_INIT, 1)))
     }

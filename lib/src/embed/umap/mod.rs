@@ -35,6 +35,7 @@ mod fastpow;
 mod fuzzy;
 mod hyperparams;
 mod layout;
+mod pair_schedule;
 pub(crate) mod persist;
 mod spectral;
 
