@@ -247,8 +247,14 @@ fn random_and_given_starts() {
     let r = Umap::params(2).init(Init::Random).n_epochs(50).fit_records(x.view()).unwrap();
     assert!(r.embedding().iter().all(|v| v.is_finite()));
     let start = x.slice(s![.., ..2]).to_owned();
-    let g = Umap::params(2).init(Init::Given(start)).n_epochs(50).fit_records(x.view()).unwrap();
+    let g = Umap::params(2).init(Init::Given(start.clone())).n_epochs(50).fit_records(x.view()).unwrap();
     assert!(g.embedding().iter().all(|v| v.is_finite()));
+    // The same start in column-major order (as numpy hands over a transposed array).
+    let mut fortran = Array2::zeros(ndarray::ShapeBuilder::f(start.dim()));
+    fortran.assign(&start);
+    assert!(!fortran.is_standard_layout());
+    let f = Umap::params(2).init(Init::Given(fortran)).n_epochs(50).fit_records(x.view()).unwrap();
+    assert_eq!(f.embedding(), g.embedding());
 }
 
 #[test]
