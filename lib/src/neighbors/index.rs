@@ -49,19 +49,33 @@ pub struct KnnParams {
     metric: Metric,
     method: KnnMethod,
     seed: u64,
+    #[serde(default)]
+    defaults: NnDescentDefaults,
     n_trees: Option<usize>,
     n_iters: Option<usize>,
-    max_candidates: usize,
+    max_candidates: Option<usize>,
     delta: f64,
     leaf_size: Option<usize>,
     epsilon: f64,
 }
 
+/// Whose rules fill in the NN-descent settings left unset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NnDescentDefaults {
+    /// pynndescent's own: `n_trees = max(3, min(12, round(2·log₁₀ n)))`,
+    /// `max_candidates = min(60, k + 1)` (pynndescent counts the point itself).
+    #[default]
+    Pynndescent,
+    /// What umap-learn asks of pynndescent: `n_trees = min(64, 5 + round(√n / 20))`,
+    /// `max_candidates` 60 (more work, for the last fraction of recall).
+    UmapLearn,
+}
+
 impl KnnParams {
     /// `k` neighbours per point (the point itself not counted). Defaults: metric
-    /// euclidean, method `Auto`, seed 42; NN-descent as umap-learn calls
-    /// pynndescent: `n_trees = min(64, 5 + round(√n / 20))`,
-    /// `n_iters = max(5, round(log₂ n))`, `max_candidates` 60, `delta` 0.001,
+    /// euclidean, method `Auto`, seed 42; NN-descent with pynndescent's own
+    /// defaults ([`NnDescentDefaults::Pynndescent`]),
+    /// `n_iters = max(5, round(log₂ n))`, `delta` 0.001,
     /// `leaf_size = max(60, min(256, 5k))`; query `epsilon` 0.12.
     pub fn new(k: usize) -> Self {
         KnnParams {
@@ -69,13 +83,21 @@ impl KnnParams {
             metric: Metric::Euclidean,
             method: KnnMethod::Auto,
             seed: 42,
+            defaults: NnDescentDefaults::Pynndescent,
             n_trees: None,
             n_iters: None,
-            max_candidates: 60,
+            max_candidates: None,
             delta: 0.001,
             leaf_size: None,
             epsilon: 0.12,
         }
+    }
+
+    /// `defaults`: whose rules give `n_trees` and `max_candidates` when they
+    /// are not set; default [`NnDescentDefaults::Pynndescent`].
+    pub fn defaults(mut self, defaults: NnDescentDefaults) -> Self {
+        self.defaults = defaults;
+        self
     }
 
     /// `metric`: default [`Metric::Euclidean`].
@@ -108,9 +130,10 @@ impl KnnParams {
         self
     }
 
-    /// `max_candidates`: usize ≥ 1, candidates sampled per point and round; default 60.
+    /// `max_candidates`: usize ≥ 1, candidates sampled per point and round;
+    /// default by the rule of [`defaults`](Self::defaults).
     pub fn max_candidates(mut self, max_candidates: usize) -> Self {
-        self.max_candidates = max_candidates;
+        self.max_candidates = Some(max_candidates);
         self
     }
 
@@ -154,7 +177,7 @@ impl KnnParams {
         if self.n_iters == Some(0) {
             return Err(Error::param("n_iters", "of the kNN search must be ≥ 1; got 0"));
         }
-        if self.max_candidates == 0 {
+        if self.max_candidates == Some(0) {
             return Err(Error::param("max_candidates", "of the kNN search must be ≥ 1; got 0"));
         }
         if !(0.0..=1.0).contains(&self.delta) {
@@ -178,6 +201,16 @@ impl KnnParams {
         }
     }
 
+    /// The number of trees and the candidates per round for `n` points: as set,
+    /// or by the rule of `defaults`.
+    fn nn_descent_sizes(&self, n: usize) -> (usize, usize) {
+        let (trees, candidates) = match self.defaults {
+            NnDescentDefaults::Pynndescent => (3.max(12.min((2.0 * (n as f64).log10()).round() as usize)), 60.min(self.k + 1)),
+            NnDescentDefaults::UmapLearn => (64.min(5 + ((n as f64).sqrt() / 20.0).round() as usize), 60),
+        };
+        (self.n_trees.unwrap_or(trees), self.max_candidates.unwrap_or(candidates))
+    }
+
     /// Builds the index of the rows of `x`: its kNN graph plus the search
     /// structure for [`KnnIndex::query`].
     pub fn build(&self, x: ArrayView2<f64>) -> Result<KnnIndex> {
@@ -189,7 +222,7 @@ impl KnnParams {
             let graph = exact_search(&data, data.view(), self.k, self.metric, true);
             return Ok(KnnIndex { params: self.clone(), data, graph, exact: true, forest: Vec::new(), single_scale: 1.0, search: SearchGraph::default() });
         }
-        let n_trees = self.n_trees.unwrap_or_else(|| 64.min(5 + ((n as f64).sqrt() / 20.0).round() as usize));
+        let (n_trees, max_candidates) = self.nn_descent_sizes(n);
         let n_iters = self.n_iters.unwrap_or_else(|| 5.max((n as f64).log2().round() as usize));
         let leaf_size = self.leaf_size.unwrap_or_else(|| 60.max(256.min(5 * self.k)));
         // Single precision for the search, scaled to a largest coordinate of 1 so
@@ -202,7 +235,7 @@ impl KnnParams {
             .into_par_iter()
             .map(|t| RpTree::build(&single, data.ncols(), leaf_size, rng::derive(self.seed, stream::TREES, t as u64)))
             .collect();
-        let cfg = NnDescentConfig { k: self.k, n_iters, max_candidates: self.max_candidates, delta: self.delta, seed: self.seed };
+        let cfg = NnDescentConfig { k: self.k, n_iters, max_candidates, delta: self.delta, seed: self.seed };
         let graph = nn_descent(&data, &single, self.metric, &forest, &cfg);
         let search = SearchGraph::new(&graph);
         let forest = forest.into_iter().take(SEARCH_TREES).collect();

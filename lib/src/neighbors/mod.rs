@@ -39,4 +39,4 @@ mod rptree;
 pub(crate) use distance::dot;
 pub use distance::Metric;
 pub use graph::KnnGraph;
-pub use index::{exact_knn, knn_graph, KnnIndex, KnnMethod, KnnParams, EXACT_BELOW};
+pub use index::{exact_knn, knn_graph, KnnIndex, KnnMethod, KnnParams, NnDescentDefaults, EXACT_BELOW};

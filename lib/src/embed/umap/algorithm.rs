@@ -17,7 +17,7 @@ use super::persist;
 use super::spectral::spectral_layout;
 use crate::error::{check_finite, Error, Result};
 use crate::neighbors::rng::{self, mix, stream};
-use crate::neighbors::{KnnGraph, KnnIndex, KnnParams};
+use crate::neighbors::{KnnGraph, KnnIndex, KnnParams, NnDescentDefaults};
 
 /// Epochs of a fit up to this many points are 500, beyond it 200 (umap-learn).
 const LARGE_DATA: usize = 10_000;
@@ -216,7 +216,12 @@ impl UmapValidParams {
         };
         self.check_data(x, &targets)?;
         let n = x.nrows();
-        let index = KnnParams::new(self.n_neighbors - 1).metric(self.metric).method(self.knn_method).seed(self.seed).build(x)?;
+        let index = KnnParams::new(self.n_neighbors - 1)
+            .metric(self.metric)
+            .method(self.knn_method)
+            .defaults(NnDescentDefaults::UmapLearn)
+            .seed(self.seed)
+            .build(x)?;
         say(&format!("{} kNN graph, k = {}", if index.is_exact() { "exact" } else { "NN-descent" }, self.n_neighbors - 1));
         check_not_all_duplicates(index.graph())?;
         let (a, b) = find_ab_params(self.spread, self.min_dist)?;
