@@ -211,12 +211,17 @@ impl OptState {
 
 /// PyTorch's Adam step: bias-corrected moments, `ε` added after the square root.
 fn adam_update(p: &mut Tensor, g: &Tensor, m: &mut Tensor, v: &mut Tensor, (b1, b2, eps): (f64, f64, f64), lr: f64, t: i32) {
-    let _ = m.g_mul_scalar_(b1).g_add_(&(g * (1.0 - b1)));
-    let _ = v.g_mul_scalar_(b2).g_add_(&(g.square() * (1.0 - b2)));
+    // PyTorch's single-tensor Adam in place (a small model's step is a few
+    // dozen such ops, so every temporary saved shows):
+    // m ← lerp(m, g, 1 − β₁); v ← β₂·v + (1 − β₂)·g²;
+    // p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε).
+    let _ = m.lerp_(g, 1.0 - b1);
+    let _ = v.g_mul_scalar_(b2).addcmul_(&(g * (1.0 - b2)), g);
     let bc1 = 1.0 - b1.powi(t);
     let bc2 = 1.0 - b2.powi(t);
-    let denom = v.sqrt() / bc2.sqrt() + eps;
-    let _ = p.g_sub_(&(&*m / denom * (lr / bc1)));
+    let mut denom = v.sqrt();
+    let _ = denom.g_div_scalar_(bc2.sqrt()).g_add_scalar_(eps).g_mul_scalar_(-bc1 / lr);
+    let _ = p.addcdiv_(m, &denom);
 }
 
 #[cfg(test)]
