@@ -22,6 +22,7 @@
 
 use super::{check_at_least, check_non_negative, seeded_rng, standard_normal, SeededRng};
 use crate::error::{Error, Result};
+use crate::neighbors::rng::derive;
 use linfa::Dataset;
 use ndarray::{s, Array1, Array2, ArrayViewMut1, Axis, Ix1};
 use rand::distributions::{Distribution, WeightedIndex};
@@ -145,21 +146,11 @@ impl MolrgParams {
         let labels = if self.balanced {
             let labels = balanced_labels(&weights, n_samples, &mut rng);
             for (row, &k) in data.axis_iter_mut(Axis(0)).zip(&labels) {
-                self.draw_point(&bases[k], row, &mut rng);
+                draw_point(&bases[k], self.noise, row, &mut rng);
             }
             labels
         } else {
-            // Label and point drawn together, so a shorter sample is a prefix
-            // of a longer one with the same seed.
-            let dist = WeightedIndex::new(weights.iter())
-                .map_err(|e| Error::param("weights", format!("of MolrgParams: {e}")))?;
-            let mut labels = Vec::with_capacity(n_samples);
-            for row in data.axis_iter_mut(Axis(0)) {
-                let k = dist.sample(&mut rng);
-                self.draw_point(&bases[k], row, &mut rng);
-                labels.push(k);
-            }
-            labels
+            draw_iid(&mut data, &bases, &weights, self.noise, &mut rng)?
         };
         Ok(Molrg {
             data,
@@ -219,14 +210,35 @@ impl MolrgParams {
         }
         Ok(bases)
     }
+}
 
-    /// Writes U a + σ g into `row`, with fresh a ~ N(0, I_d) and g ~ N(0, I_n).
-    fn draw_point(&self, u: &Array2<f64>, mut row: ArrayViewMut1<f64>, rng: &mut SeededRng) {
-        let a = standard_normal(rng, u.ncols(), 1);
-        row.assign(&u.dot(&a).column(0));
-        if self.noise > 0.0 {
-            row.scaled_add(self.noise, &standard_normal(rng, 1, self.ambient_dim).row(0));
-        }
+/// Fills the rows of `data` with i.i.d. draws of the mixture; returns their
+/// labels. Label and point are drawn together, so a shorter sample is a
+/// prefix of a longer one with the same generator.
+fn draw_iid(
+    data: &mut Array2<f64>,
+    bases: &[Array2<f64>],
+    weights: &Array1<f64>,
+    noise: f64,
+    rng: &mut SeededRng,
+) -> Result<Vec<usize>> {
+    let dist = WeightedIndex::new(weights.iter())
+        .map_err(|e| Error::param("weights", format!("of the mixture: {e}; got {weights}")))?;
+    let mut labels = Vec::with_capacity(data.nrows());
+    for row in data.axis_iter_mut(Axis(0)) {
+        let k = dist.sample(rng);
+        draw_point(&bases[k], noise, row, rng);
+        labels.push(k);
+    }
+    Ok(labels)
+}
+
+/// Writes U a + σ g into `row`, with fresh a ~ N(0, I_d) and g ~ N(0, I_n).
+fn draw_point(u: &Array2<f64>, noise: f64, mut row: ArrayViewMut1<f64>, rng: &mut SeededRng) {
+    let a = standard_normal(rng, u.ncols(), 1);
+    row.assign(&u.dot(&a).column(0));
+    if noise > 0.0 {
+        row.scaled_add(noise, &standard_normal(rng, 1, u.nrows()).row(0));
     }
 }
 
@@ -245,7 +257,40 @@ impl Molrg {
     pub fn ranks(&self) -> Vec<usize> {
         self.bases.iter().map(|u| u.ncols()).collect()
     }
+
+    /// `n_samples` new points of the same mixture — the same bases, weights
+    /// and noise — with labels drawn i.i.d. from the weights: fresh ground
+    /// truth to compare a model's samples with. The generator comes from
+    /// `seed` on a stream of its own, so even the seed that drew `self` gives
+    /// new points, not replays of the training sample's.
+    pub fn fresh(&self, n_samples: usize, seed: u64) -> Result<Molrg> {
+        check_at_least("Molrg::fresh", "n_samples", n_samples, 1)?;
+        let n = self.bases.first().map_or(0, |u| u.nrows());
+        if n == 0
+            || self.bases.len() != self.weights.len()
+            || self.bases.iter().any(|u| u.nrows() != n)
+        {
+            return Err(Error::param(
+                "bases",
+                format!("of Molrg::fresh must be one non-empty basis per weight, all with the same rows; got {} bases, {} weights", self.bases.len(), self.weights.len()),
+            ));
+        }
+        check_non_negative("Molrg::fresh", "noise", self.noise)?;
+        let mut rng = seeded_rng(derive(seed, FRESH_STREAM, 0));
+        let mut data = Array2::zeros((n_samples, n));
+        let labels = draw_iid(&mut data, &self.bases, &self.weights, self.noise, &mut rng)?;
+        Ok(Molrg {
+            data,
+            labels: Array1::from(labels),
+            bases: self.bases.clone(),
+            weights: self.weights.clone(),
+            noise: self.noise,
+        })
+    }
 }
+
+/// Stream tag of [`Molrg::fresh`] (see `neighbors::rng::derive`).
+const FRESH_STREAM: u64 = 50;
 
 /// A mixture of low-rank Gaussians with uniform weights, no noise and random
 /// (not forced orthogonal) subspaces; see [`MolrgParams`] for the other options.
@@ -366,7 +411,10 @@ mod tests {
     #[test]
     fn noise_has_the_requested_scale() {
         let sigma = 0.3;
-        let m = MolrgParams::new(40, &[2]).noise(sigma).sample(2000, 3).unwrap();
+        let m = MolrgParams::new(40, &[2])
+            .noise(sigma)
+            .sample(2000, 3)
+            .unwrap();
         let u = &m.bases[0];
         let residual = &m.data - &m.data.dot(u).dot(&u.t());
         // The residual holds the noise in the 38 directions orthogonal to U.
@@ -417,11 +465,15 @@ mod tests {
             "weights"
         );
         assert_param_err!(
-            MolrgParams::new(5, &[1, 1]).weights(&[1.0, -1.0]).sample(5, 0),
+            MolrgParams::new(5, &[1, 1])
+                .weights(&[1.0, -1.0])
+                .sample(5, 0),
             "weights"
         );
         assert_param_err!(
-            MolrgParams::new(5, &[1, 1]).weights(&[0.0, 0.0]).sample(5, 0),
+            MolrgParams::new(5, &[1, 1])
+                .weights(&[0.0, 0.0])
+                .sample(5, 0),
             "weights"
         );
         assert_param_err!(
@@ -432,11 +484,43 @@ mod tests {
         );
         assert_param_err!(MolrgParams::new(5, &[1]).sample(0, 0), "n_samples");
         assert_param_err!(molrg(5, &[9], 5, 0), "ranks");
-        let msg = MolrgParams::new(5, &[2, 6]).check().unwrap_err().to_string();
+        let msg = MolrgParams::new(5, &[2, 6])
+            .check()
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             msg,
             "`ranks` of MolrgParams must lie in [1, ambient_dim = 5]; got ranks[1] = 6"
         );
+    }
+
+    #[test]
+    fn fresh_points_share_the_mixture_not_the_points() {
+        let p = MolrgParams::new(10, &[2, 3])
+            .orthogonal(true)
+            .balanced(true);
+        let train = p.sample(200, 4).unwrap();
+        // The training seed itself: a stream of its own, so no replayed point.
+        let fresh = train.fresh(300, 4).unwrap();
+        assert_eq!(fresh.bases, train.bases);
+        assert_eq!(fresh.data.dim(), (300, 10));
+        for x in fresh.data.rows() {
+            assert!(
+                train.data.rows().into_iter().all(|t| t != x),
+                "a fresh point repeats a training point"
+            );
+        }
+        for (x, &k) in fresh.data.rows().into_iter().zip(&fresh.labels) {
+            let u = &fresh.bases[k];
+            let residual = &x - &u.dot(&u.t().dot(&x));
+            assert!(residual.dot(&residual).sqrt() < 1e-10 * (1.0 + x.dot(&x).sqrt()));
+        }
+        assert_eq!(fresh, train.fresh(300, 4).unwrap());
+        assert_ne!(fresh.data, train.fresh(300, 5).unwrap().data);
+        assert_param_err!(train.fresh(0, 1), "n_samples");
+        let mut broken = train.clone();
+        broken.bases.pop();
+        assert_param_err!(broken.fresh(5, 1), "bases");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::cell::Cell;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Once;
+use std::sync::{Mutex, Once, PoisonError};
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use tch::{Device, Kind, Tensor};
@@ -64,6 +64,19 @@ pub fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T> {
         let short: Vec<&str> = message.lines().take(3).collect();
         Error::Training(format!("{what}: {}", short.join(" ")))
     })
+}
+
+/// Runs `f` right after seeding libtorch's generator with `seed`, holding a
+/// crate-wide lock. libtorch has one generator per process: without the lock,
+/// a model built on another thread between the seeding and `f`'s draws would
+/// take some of them, and initial weights would depend on scheduling.
+pub(crate) fn with_torch_seed<T>(seed: u64, f: impl FnOnce() -> T) -> T {
+    static LOCK: Mutex<()> = Mutex::new(());
+    // A poisoned lock only means another build panicked; the generator is
+    // reseeded here anyway.
+    let _held = LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+    tch::manual_seed(seed as i64);
+    f()
 }
 
 thread_local! {

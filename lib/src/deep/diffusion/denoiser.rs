@@ -8,16 +8,22 @@ use rand::Rng;
 use rand_distr::StandardNormal;
 use tch::{nn, Device, Kind, Tensor};
 
-use super::sampler::Sampler;
+use super::sampler::{Gaussian, Sampler};
 use super::schedule::NoiseSchedule;
+use super::stream;
 use crate::deep::data::TensorData;
 use crate::deep::history::History;
 use crate::deep::loss::{Forward, Loss};
 use crate::deep::model::Net;
-use crate::deep::tensor::{guarded, to_array2, to_tensor};
+use crate::deep::tensor::{guarded, to_array2, to_tensor, with_torch_seed};
 use crate::deep::trainer::Trainer;
 use crate::data::{seeded_rng, SeededRng};
 use crate::error::{check_finite, Error, Result};
+use crate::neighbors::rng::derive;
+
+/// The most values one call may put in a tensor it builds from user sizes
+/// (2²⁸ floats, 1 GiB): past it, ask for fewer rows or draws per call.
+pub(super) const MAX_ELEMENTS: usize = 1 << 28;
 
 /// A denoiser: an estimate of the clean `x₀` from `xₜ = s·x₀ + γ·ε`.
 pub trait Denoiser {
@@ -60,13 +66,31 @@ impl<D> std::fmt::Debug for DiffusionModel<D> {
 }
 
 impl<D: Denoiser> DiffusionModel<D> {
-    /// Builds the denoiser with `build` on fresh weights on `device`, after
-    /// seeding libtorch with `seed`.
+    /// Builds a denoiser of your own with `build` on fresh weights on
+    /// `device`, right after seeding libtorch with `seed` under a crate-wide
+    /// lock, so initial weights drawn by tch's initialisers repeat with the
+    /// seed whatever other threads do. A panic in `build` (a libtorch error on
+    /// a bad size) comes back as an `Err`.
     pub fn new(device: Device, seed: u64, schedule: NoiseSchedule, build: impl FnOnce(&nn::Path) -> Result<D>) -> Result<Self> {
-        tch::manual_seed(seed as i64);
+        with_torch_seed(seed, || Self::assemble(device, seed, schedule, build))
+    }
+
+    /// [`new`](Self::new) for denoisers that draw their initial weights from
+    /// the crate's own seeded generators, which need no lock.
+    pub(super) fn assemble(device: Device, seed: u64, schedule: NoiseSchedule, build: impl FnOnce(&nn::Path) -> Result<D>) -> Result<Self> {
         let vs = nn::VarStore::new(device);
-        let denoiser = build(&vs.root())?;
+        let denoiser = guarded("building the denoiser", || build(&vs.root()))??;
         Ok(DiffusionModel { vs, denoiser, schedule, seed, fits: 0, data_power: 1.0 })
+    }
+
+    /// The seed of the initial weights, for denoisers built by this crate.
+    pub(super) fn init_seed(seed: u64) -> u64 {
+        derive(seed, stream::INIT, 0)
+    }
+
+    /// Sets the mean squared coordinate of the data the sampler starts from.
+    pub(super) fn set_data_power(&mut self, power: f64) {
+        self.data_power = power;
     }
 
     /// The denoiser.
@@ -104,7 +128,7 @@ impl<D: Denoiser> DiffusionModel<D> {
         self.check_data("x", x)?;
         let data = TensorData::unsupervised(x, self.device())?;
         self.data_power = x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64;
-        let net = Noising::new(self, self.seed.wrapping_add(1 + self.fits))?;
+        let net = Noising::new(self, derive(self.seed, stream::NOISING, self.fits))?;
         let history = trainer.fit(&self.vs, &net, &data, &denoising_loss());
         self.fits += 1;
         history
@@ -114,17 +138,23 @@ impl<D: Denoiser> DiffusionModel<D> {
     /// level and noise per row (seeded), without training.
     pub fn loss(&self, x: ArrayView2<f64>, n_draws: usize, seed: u64) -> Result<f64> {
         self.check_data("x", x)?;
-        if n_draws == 0 {
-            return Err(Error::param("n_draws", "must be ≥ 1; got 0"));
+        let values = n_draws.checked_mul(x.len()).filter(|&v| v <= MAX_ELEMENTS);
+        if n_draws == 0 || values.is_none() {
+            return Err(Error::param(
+                "n_draws",
+                format!("of DiffusionModel::loss must be ≥ 1 with n_draws × rows × columns ≤ 2^28; got {n_draws} draws of {:?}", x.dim()),
+            ));
         }
-        let x0 = to_tensor("x", x, self.device())?.repeat([n_draws as i64, 1]);
-        let net = Noising::new(self, seed)?;
+        let x = to_tensor("x", x, self.device())?;
+        let net = Noising::new(self, derive(seed, stream::LOSS, 0))?;
         guarded("denoising loss", || {
-            tch::no_grad(|| {
+            tch::no_grad(|| -> Result<f64> {
+                let x0 = x.f_repeat([n_draws as i64, 1])?;
                 let f = net.forward_t(&x0, false);
-                denoising_loss().value(&crate::deep::data::Batch::new(x0.shallow_clone(), x0.shallow_clone()), &f).double_value(&[])
+                let batch = crate::deep::data::Batch::new(x0.shallow_clone(), x0.shallow_clone());
+                Ok(denoising_loss().value(&batch, &f).f_double_value(&[])?)
             })
-        })
+        })?
     }
 
     /// `x̂₀` for the rows of `x_t`, all at level `level` (1..=T) of the schedule.
@@ -132,8 +162,7 @@ impl<D: Denoiser> DiffusionModel<D> {
         self.check_data("x_t", x_t)?;
         self.check_level(level)?;
         let x = to_tensor("x_t", x_t, self.device())?;
-        let (s, g) = self.level_tensors(level, x_t.nrows());
-        let out = guarded("denoise", || tch::no_grad(|| self.denoiser.denoise(&x, &s, &g)))?;
+        let out = guarded("denoise", || tch::no_grad(|| self.denoise_at(&x, level)))?;
         to_array2(&out)
     }
 
@@ -144,34 +173,35 @@ impl<D: Denoiser> DiffusionModel<D> {
         self.check_data("x_t", row)?;
         self.check_level(level)?;
         let n = x_t.len() as i64;
-        // n copies of the point: row i of the output's gradient is ∂x̂₀ᵢ/∂x.
-        let x = to_tensor("x_t", row, self.device())?.repeat([n, 1]).set_requires_grad(true);
-        let (s, g) = self.level_tensors(level, n as usize);
-        let eye = Tensor::eye(n, (Kind::Float, self.device()));
-        let grad = guarded("jacobian", || {
-            let out = self.denoiser.denoise(&x, &s, &g);
-            let diag = (out * &eye).sum(Kind::Float);
-            Tensor::run_backward(&[diag], &[&x], false, false).remove(0)
-        })?;
+        let point = to_tensor("x_t", row, self.device())?;
+        let grad = guarded("jacobian", || -> Result<Tensor> {
+            // n copies of the point: row i of the output's gradient is ∂x̂₀ᵢ/∂x.
+            let x = point.f_repeat([n, 1])?.set_requires_grad(true);
+            let eye = Tensor::f_eye(n, (Kind::Float, self.device()))?;
+            let diag = (self.denoise_at(&x, level) * &eye).sum(Kind::Float);
+            Ok(Tensor::run_backward(&[diag], &[&x], false, false).remove(0))
+        })??;
         to_array2(&grad)
     }
 
     /// `n` samples drawn with `sampler`, seeded. The start is Gaussian with the
-    /// variance of the noisiest level's marginal under the training data's power.
+    /// variance of the noisiest level's marginal under the training data's
+    /// power; it and the stochastic samplers' noise come from the crate's
+    /// seeded generator, so a seed gives the same samples on any thread.
     pub fn sample(&self, n: usize, sampler: &Sampler, seed: u64) -> Result<Array2<f64>> {
-        if n == 0 {
-            return Err(Error::param("n", "of DiffusionModel::sample must be ≥ 1; got 0"));
+        let dim = self.denoiser.dim();
+        if n == 0 || n.checked_mul(dim).is_none_or(|v| v > MAX_ELEMENTS) {
+            return Err(Error::param("n", format!("of DiffusionModel::sample must lie in [1, 2^28 / {dim} columns]; got {n}; draw in batches")));
         }
         let path = sampler.path(&self.schedule)?;
-        let (s_max, g_max) = self.schedule.level(path[0]);
-        tch::manual_seed(seed as i64);
+        let top = path.first().copied().unwrap_or(0);
+        let (s_max, g_max) = self.schedule.level(top);
+        let spread = (s_max * s_max * self.data_power + g_max * g_max).sqrt();
+        let mut noise = Gaussian::new(derive(seed, stream::SAMPLING, 0));
+        let start = noise.draw(n, dim, self.device())?;
         let out = guarded("sampling", || {
-            tch::no_grad(|| {
-                let start = Tensor::randn([n as i64, self.denoiser.dim() as i64], (Kind::Float, self.device()))
-                    * (s_max * s_max * self.data_power + g_max * g_max).sqrt();
-                sampler.run(&|x, level| self.denoise_at(x, level), &self.schedule, &path, start)
-            })
-        })?;
+            tch::no_grad(|| sampler.run(&|x, level| self.denoise_at(x, level), &self.schedule, &path, start * spread, &mut noise))
+        })??;
         to_array2(&out)
     }
 

@@ -18,7 +18,23 @@ mod phase_transition;
 mod sampler;
 mod schedule;
 
-pub use analysis::{JacobianSpectrum, Memorization};
+/// Stream tags for [`derive`](crate::neighbors::rng::derive): each purpose
+/// draws from a stream of its own, so one user seed never gives two purposes
+/// the same numbers, and nothing draws from libtorch's one global generator.
+mod stream {
+    /// Initial weights.
+    pub const INIT: u64 = 40;
+    /// Training levels and noise, per call of `fit`.
+    pub const NOISING: u64 = 41;
+    /// Levels and noise of `DiffusionModel::loss`.
+    pub const LOSS: u64 = 42;
+    /// The sampler's start and noise.
+    pub const SAMPLING: u64 = 43;
+    /// The random starts of the phase-transition sweep.
+    pub const STARTS: u64 = 44;
+}
+
+pub use analysis::{JacobianSpectrum, LatentFit, Memorization};
 pub use denoiser::{Denoiser, DiffusionModel};
 pub use mlp_denoiser::MlpDenoiser;
 pub use molrg_denoiser::MolrgDenoiser;

@@ -15,10 +15,12 @@ use tch::Device;
 use super::denoiser::DiffusionModel;
 use super::molrg_denoiser::MolrgDenoiser;
 use super::schedule::NoiseSchedule;
-use crate::data::MolrgParams;
+use super::stream;
+use crate::data::{Molrg, MolrgParams};
 use crate::deep::optim::{Optim, Schedule};
 use crate::deep::trainer::Trainer;
 use crate::error::{Error, Result};
+use crate::neighbors::rng::derive;
 use crate::plot::Figure;
 
 /// Settings of a phase-transition sweep; build with [`PhaseTransition::params`].
@@ -83,8 +85,11 @@ impl PhaseTransition {
         self.success.get(row)?.iter().position(|&r| r >= 0.5).map(|j| j + 1)
     }
 
-    /// Share of the cells with Nₖ ≥ `from(dₖ)` that every seed recovered:
-    /// how often training above the threshold lands in a spurious minimum.
+    /// The mean success rate over the cells with Nₖ ≥ `from(dₖ)`: the share of
+    /// all trainings there (cells × seeds, each the best of `n_init` starts)
+    /// that recovered every subspace. One minus it is how often training
+    /// above the threshold fails (typically in a spurious minimum of the
+    /// clustering). 0 if no cell qualifies.
     pub fn success_above(&self, from: impl Fn(usize) -> usize) -> f64 {
         let rates: Vec<f64> = self.dims.iter().zip(&self.success).flat_map(|(&d, row)| row.iter().skip(from(d).saturating_sub(1)).copied()).collect();
         rates.iter().sum::<f64>() / rates.len().max(1) as f64
@@ -170,7 +175,8 @@ impl PhaseTransitionParams {
         self
     }
 
-    /// `lr`: Adam's learning rate, default 0.05.
+    /// `lr`: the learning rate of plain SGD (no momentum, full batch, annealed
+    /// to 0 by a cosine), default 20.
     pub fn lr(mut self, lr: f64) -> Self {
         self.lr = lr;
         self
@@ -188,7 +194,7 @@ impl PhaseTransitionParams {
         self
     }
 
-    /// `schedule`: the noise schedule, default [`NoiseSchedule::vp`].
+    /// `schedule`: the noise schedule of training, default [`low_noise_schedule`].
     pub fn schedule(mut self, schedule: NoiseSchedule) -> Self {
         self.schedule = schedule;
         self
@@ -227,24 +233,32 @@ impl PhaseTransitionParams {
     /// The largest relative recovery error after training on `per_class`
     /// samples per subspace of dimension `d`, for one seed.
     pub fn recovery_error(&self, d: usize, per_class: usize, seed: u64) -> Result<f64> {
+        let (data, model) = self.train_cell(d, per_class, seed)?;
+        Ok(model.recovery(&data.bases)?.max_error / (2.0 * d as f64).sqrt())
+    }
+
+    /// One cell of the sweep: `per_class` samples per subspace of dimension
+    /// `d` drawn with `seed` (the bases depend on `d` and `seed` only), and the
+    /// model of lowest denoising loss among `n_init` trainings from random
+    /// starts on them.
+    pub fn train_cell(&self, d: usize, per_class: usize, seed: u64) -> Result<(Molrg, DiffusionModel<MolrgDenoiser>)> {
         self.check()?;
         let ranks = vec![d; self.n_subspaces];
-        let data = MolrgParams::new(self.ambient, &ranks)
-            .orthogonal(true)
-            .balanced(true)
-            .noise(self.noise)
-            .sample(per_class * self.n_subspaces, seed)?;
+        let n_samples = per_class.checked_mul(self.n_subspaces).ok_or_else(|| Error::param("per_class", format!("is too large; got {per_class}")))?;
+        let data = MolrgParams::new(self.ambient, &ranks).orthogonal(true).balanced(true).noise(self.noise).sample(n_samples, seed)?;
         let trainer = Trainer::new()
             .optimizer(Optim::sgd(0.0))
             .lr(self.lr)
             .schedule(Schedule::Cosine { min_lr: 0.0 })
             .epochs(self.epochs)
-            .batch_size(data.data.nrows())
+            .batch_size(n_samples)
             .shuffle(false)
             .log_every(0);
         let mut best: Option<(f64, DiffusionModel<MolrgDenoiser>)> = None;
         for init in 0..self.n_init as u64 {
-            let mut model = DiffusionModel::molrg(self.ambient, &ranks, self.schedule.clone(), self.device, seed * 1000 + init)?;
+            // Hashed, not seed·1000 + init: no overflow, and distinct (seed, init) pairs get unrelated starts.
+            let start = derive(seed, stream::STARTS, init);
+            let mut model = DiffusionModel::molrg(self.ambient, &ranks, self.schedule.clone(), self.device, start)?;
             model.fit(&trainer, data.data.view())?;
             let loss = model.loss(data.data.view(), 20, seed)?;
             if best.as_ref().is_none_or(|(l, _)| loss < *l) {
@@ -252,7 +266,7 @@ impl PhaseTransitionParams {
             }
         }
         let (_, model) = best.ok_or_else(|| Error::param("n_init", "must be ≥ 1; got 0"))?;
-        Ok(model.recovery(&data.bases)?.max_error / (2.0 * d as f64).sqrt())
+        Ok((data, model))
     }
 
     /// Runs the sweep, cells in parallel; each cell's result depends only on
@@ -291,5 +305,21 @@ impl PhaseTransition {
     pub fn success_matrix(&self) -> Array2<f64> {
         let width = self.success.iter().map(Vec::len).max().unwrap_or(0);
         Array2::from_shape_fn((self.dims.len(), width), |(i, j)| self.success[i].get(j).copied().unwrap_or(f64::NAN))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn success_above_is_the_mean_rate_past_the_threshold() {
+        let pt = PhaseTransition { dims: vec![2, 3], success: vec![vec![0.0, 0.5, 1.0], vec![0.0, 0.0, 0.5, 1.0]], error: vec![], tolerance: 0.2 };
+        // Cells from Nₖ = dₖ: 0.5, 1.0 (d = 2) and 0.5, 1.0 (d = 3).
+        assert_eq!(pt.success_above(|d| d), 0.75);
+        assert_eq!(pt.success_above(|d| d + 1), 1.0);
+        assert_eq!(pt.success_above(|d| d + 5), 0.0);
+        assert_eq!(pt.transition(0), Some(2));
+        assert_eq!(pt.transition(1), Some(3));
     }
 }

@@ -14,9 +14,12 @@
 //!   Heun adds the trapezoidal correction except on the last step to `σ = 0`.
 //!   Deterministic DDIM is exactly the Euler step of this ODE.
 
-use tch::Tensor;
+use rand::Rng;
+use rand_distr::StandardNormal;
+use tch::{Device, Tensor};
 
 use super::schedule::NoiseSchedule;
+use crate::data::{seeded_rng, SeededRng};
 use crate::error::{Error, Result};
 
 /// How to draw samples, and in how many denoiser steps.
@@ -74,24 +77,27 @@ impl Sampler {
         schedule.sampling_path(self.steps())
     }
 
-    /// Walks `path` from `x` with `denoise(x, level)`.
-    pub(crate) fn run(&self, denoise: &dyn Fn(&Tensor, usize) -> Tensor, schedule: &NoiseSchedule, path: &[usize], x: Tensor) -> Tensor {
-        path.windows(2).fold(x, |x, w| {
+    /// Walks `path` from `x` with `denoise(x, level)`, drawing the stochastic
+    /// samplers' noise from `noise`.
+    pub(crate) fn run(&self, denoise: &dyn Fn(&Tensor, usize) -> Tensor, schedule: &NoiseSchedule, path: &[usize], x: Tensor, noise: &mut Gaussian) -> Result<Tensor> {
+        let mut x = x;
+        for w in path.windows(2) {
             let (t, p) = (w[0], w[1]);
             let x0 = denoise(&x, t);
-            self.step(&x, &x0, schedule.level(t), schedule.level(p), &|x| denoise(x, p))
-        })
+            x = self.step(&x, &x0, schedule.level(t), schedule.level(p), &|x| denoise(x, p), noise)?;
+        }
+        Ok(x)
     }
 
     /// One step from level `(s, g)` to `(sp, gp)` given `x̂₀ = x0`.
-    fn step(&self, x: &Tensor, x0: &Tensor, (s, g): (f64, f64), (sp, gp): (f64, f64), denoise_p: &dyn Fn(&Tensor) -> Tensor) -> Tensor {
+    fn step(&self, x: &Tensor, x0: &Tensor, (s, g): (f64, f64), (sp, gp): (f64, f64), denoise_p: &dyn Fn(&Tensor) -> Tensor, noise: &mut Gaussian) -> Result<Tensor> {
         let a = s / sp;
         let b2 = (g * g - a * a * gp * gp).max(0.0);
         let posterior_var = gp * gp * b2 / (g * g);
         match *self {
             Sampler::Ddpm { .. } => {
                 let mean = x * (a * gp * gp / (g * g)) + x0 * (sp * b2 / (g * g));
-                mean + x.randn_like() * posterior_var.sqrt()
+                Ok(mean + noise.like(x)? * posterior_var.sqrt())
             }
             Sampler::Ddim { eta, .. } => {
                 let sd = eta * posterior_var.sqrt();
@@ -99,9 +105,9 @@ impl Sampler {
                 let next = x0 * sp + eps * (gp * gp - sd * sd).max(0.0).sqrt();
                 // Deterministic DDIM draws no noise.
                 if sd > 0.0 {
-                    next + x.randn_like() * sd
+                    Ok(next + noise.like(x)? * sd)
                 } else {
-                    next
+                    Ok(next)
                 }
             }
             Sampler::Euler { .. } | Sampler::Heun { .. } => {
@@ -115,8 +121,31 @@ impl Sampler {
                 } else {
                     euler
                 };
-                next * sp
+                Ok(next * sp)
             }
         }
+    }
+}
+
+/// Standard normal draws for sampling, from a seeded generator of the crate's.
+/// libtorch has one generator per process, so draws from it would depend on
+/// what other threads (a parallel sweep, other tests) do with it meanwhile.
+pub(crate) struct Gaussian(SeededRng);
+
+impl Gaussian {
+    pub(crate) fn new(seed: u64) -> Self {
+        Gaussian(seeded_rng(seed))
+    }
+
+    /// A `rows × cols` float tensor of N(0, 1) draws on `device`, row by row.
+    pub(crate) fn draw(&mut self, rows: usize, cols: usize, device: Device) -> Result<Tensor> {
+        let v: Vec<f32> = (0..rows * cols).map(|_| self.0.sample(StandardNormal)).collect();
+        Ok(Tensor::f_from_slice(&v)?.f_view([rows as i64, cols as i64])?.f_to_device(device)?)
+    }
+
+    /// N(0, 1) draws shaped like the matrix `x`, as floats on its device.
+    fn like(&mut self, x: &Tensor) -> Result<Tensor> {
+        let (rows, cols) = x.size2()?;
+        self.draw(rows as usize, cols as usize, x.device())
     }
 }

@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 /// # Ok::<(), lowdim::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ScheduleTable")]
 pub struct NoiseSchedule {
     kind: String,
     /// `scale[t]`, `sigma[t]` for t = 0..=T (index 0 is the clean data).
@@ -159,6 +160,41 @@ impl NoiseSchedule {
     }
 }
 
+/// The serialised form of a schedule, checked by [`NoiseSchedule::build`] on
+/// the way in: a file is user input, and an empty or non-monotone table would
+/// break `n_levels` and the samplers.
+#[derive(Deserialize)]
+struct ScheduleTable {
+    kind: String,
+    scale: Vec<f64>,
+    sigma: Vec<f64>,
+}
+
+impl TryFrom<ScheduleTable> for NoiseSchedule {
+    type Error = Error;
+
+    fn try_from(t: ScheduleTable) -> Result<Self> {
+        if !matches!(t.kind.as_str(), "vp" | "ve" | "custom") {
+            return Err(Error::param("kind", format!("of a NoiseSchedule must be \"vp\", \"ve\" or \"custom\"; got {:?}", t.kind)));
+        }
+        if t.scale.len() != t.sigma.len() {
+            return Err(Error::param(
+                "sigma",
+                format!("of a NoiseSchedule must have one entry per scale ({}); got {}", t.scale.len(), t.sigma.len()),
+            ));
+        }
+        // Level 0 is the clean data; then at least one noisy level.
+        check_levels(t.scale.len().saturating_sub(1))?;
+        if (t.scale[0], t.sigma[0]) != (1.0, 0.0) {
+            return Err(Error::param(
+                "schedule",
+                format!("level 0 must be the clean data (scale 1, sigma 0); got scale {}, sigma {}", t.scale[0], t.sigma[0]),
+            ));
+        }
+        Self::build(&t.kind, t.scale, t.sigma)
+    }
+}
+
 fn check_levels(n: usize) -> Result<()> {
     if n == 0 {
         return Err(Error::param("n_levels", "of a noise schedule must be ≥ 1; got 0"));
@@ -196,6 +232,20 @@ mod tests {
         assert!(e.contains("level 3"), "{e}");
         assert!(NoiseSchedule::custom(&[1.0], &[f64::NAN]).is_err());
         assert!(NoiseSchedule::custom(&[1.0], &[0.1, 0.2]).unwrap_err().to_string().contains("sigma"));
+    }
+
+    #[test]
+    fn serde_round_trips_and_checks_what_it_reads() {
+        let ve = NoiseSchedule::ve(5, 0.01, 1.0).unwrap();
+        let back: NoiseSchedule = serde_json::from_str(&serde_json::to_string(&ve).unwrap()).unwrap();
+        assert_eq!(back, ve);
+        let read = |json: &str| serde_json::from_str::<NoiseSchedule>(json).unwrap_err().to_string();
+        assert!(read(r#"{"kind":"ve","scale":[],"sigma":[]}"#).contains("n_levels"));
+        assert!(read(r#"{"kind":"ve","scale":[1.0],"sigma":[0.0]}"#).contains("n_levels"));
+        assert!(read(r#"{"kind":"ve","scale":[1.0,1.0],"sigma":[0.0]}"#).contains("sigma"));
+        assert!(read(r#"{"kind":"ve","scale":[1.0,1.0,1.0],"sigma":[0.0,0.5,0.2]}"#).contains("level 2"));
+        assert!(read(r#"{"kind":"ve","scale":[1.0,1.0],"sigma":[0.3,0.5]}"#).contains("level 0"));
+        assert!(read(r#"{"kind":"cosine","scale":[1.0,1.0],"sigma":[0.0,0.5]}"#).contains("kind"));
     }
 
     #[test]
