@@ -268,11 +268,12 @@ impl Autoencoder {
     }
 
     pub(crate) fn build(params: AutoencoderValidParams, n_features: usize, device: Device) -> Self {
-        tch::manual_seed(params.seed as i64);
         let vs = nn::VarStore::new(device);
         let mut widths = vec![n_features];
         widths.extend(&params.hidden);
-        let net = DenseAutoencoder::new(&vs.root(), &widths, params.activation, params.output, params.noise);
+        let net = super::tensor::with_torch_seed(params.seed, || {
+            DenseAutoencoder::new(&vs.root(), &widths, params.activation, params.output, params.noise)
+        });
         Autoencoder { vs, net, params, n_features, history: History::default() }
     }
 

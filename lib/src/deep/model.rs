@@ -75,9 +75,8 @@ impl Model {
     /// Builds the network with `build` on a fresh `VarStore` on `device`,
     /// after seeding libtorch with `seed` so the initial weights repeat.
     pub fn new<N: Net + 'static>(device: Device, seed: u64, build: impl FnOnce(&nn::Path) -> N) -> Self {
-        tch::manual_seed(seed as i64);
         let vs = nn::VarStore::new(device);
-        let net = Box::new(build(&vs.root()));
+        let net: Box<dyn Net> = super::tensor::with_torch_seed(seed, || Box::new(build(&vs.root())));
         Model { vs, net }
     }
 
