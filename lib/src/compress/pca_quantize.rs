@@ -2,7 +2,7 @@
 //! bytes per vector and retrieval recall@k (the RAG storage paper's study).
 //!
 //! A [`Compression`] keeps a fraction of the principal components (PCA fitted
-//! on the corpus, with linfa's `Pca`) and stores the projected coordinates in a
+//! on the corpus) and stores the projected coordinates in a
 //! [`Quantization`] format; queries go through the same PCA and format (int8
 //! uses the corpus's calibration). Retrieval after PCA scores the
 //! reconstructions `mean + ẑ·V_k` (the mean is stored once for the corpus), so
@@ -31,15 +31,13 @@
 //! # Ok::<(), lowdim::Error>(())
 //! ```
 
-use linfa::traits::{Fit, Predict};
-use linfa::DatasetBase;
-use linfa_reduction::Pca;
-use ndarray::{s, Array2, ArrayView2};
+use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use super::quantize::{Int8Calibration, Quantization, Quantized};
 use super::recall::{overlap, top_k, Similarity};
 use crate::error::{Error, Result};
+use crate::linalg::symmetric_eigen_householder;
 use crate::plot::{lines, Figure, Series};
 
 /// One compression method: an optional PCA to a fraction of the dimensions,
@@ -166,8 +164,8 @@ pub fn compression_table(
         let dims = m.kept(d)?;
         let (c, q) = match (&pca, m.pca_fraction) {
             (Some(p), Some(_)) => {
-                let (c, q) = compress_pair(p.project(corpus, dims).view(), p.project(queries, dims).view(), m.format)?;
-                (p.reconstruct(c.view()), p.reconstruct(q.view()))
+                let (c, q) = compress_pair(p.project(corpus, dims)?.view(), p.project(queries, dims)?.view(), m.format)?;
+                (p.reconstruct(c.view())?, p.reconstruct(q.view())?)
             }
             _ => compress_pair(corpus, queries, m.format)?,
         };
@@ -192,10 +190,15 @@ fn compress_pair(corpus: ArrayView2<f64>, queries: ArrayView2<f64>, format: Quan
     Ok((c, q))
 }
 
-/// A PCA fitted with every component, sliced to the leading ones on use
-/// (linfa's `Pca` with fewer components than features can fail to converge).
+/// A PCA fitted with every component, sliced to the leading ones on use. The
+/// axes are the eigenvectors of the `d × d` scatter matrix of the centred rows
+/// (of the `n × n` Gram matrix when there are fewer rows than features), by a
+/// dense Householder–QL solve: `O(n·d² + d³)`, and no iteration that can stall.
+/// Each axis's sign makes its largest entry positive.
 pub struct PcaProjection {
-    pca: Pca<f64>,
+    mean: Array1<f64>,
+    /// Principal axes as rows, leading first.
+    components: Array2<f64>,
 }
 
 impl PcaProjection {
@@ -206,23 +209,53 @@ impl PcaProjection {
             return Err(Error::param("x", format!("of PCA needs at least 2 rows and 1 column; got {n} × {d}")));
         }
         crate::error::check_finite("x of PCA", &x)?;
-        let ds = DatasetBase::from(x.to_owned());
-        let pca = Pca::params(d.min(n)).fit(&ds).map_err(|e| Error::data(format!("PCA failed: {e}")))?;
-        Ok(PcaProjection { pca })
+        let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d));
+        let centred = &x - &mean;
+        let mut components = if n >= d {
+            let (_, vectors) = symmetric_eigen_householder(centred.t().dot(&centred));
+            vectors.reversed_axes()
+        } else {
+            // Rows of Xᵀu/‖Xᵀu‖ for the Gram matrix's eigenvectors u.
+            let (values, vectors) = symmetric_eigen_householder(centred.dot(&centred.t()));
+            let kept = values.iter().take_while(|&&v| v > 0.0).count();
+            let mut axes = vectors.slice(s![.., ..kept]).t().dot(&centred);
+            for mut row in axes.rows_mut() {
+                let norm = row.dot(&row).sqrt();
+                row.mapv_inplace(|v| v / norm);
+            }
+            axes
+        };
+        for mut row in components.rows_mut() {
+            let largest = row.iter().copied().fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
+            if largest < 0.0 {
+                row.mapv_inplace(|v| -v);
+            }
+        }
+        Ok(PcaProjection { mean, components })
+    }
+
+    /// Number of principal axes (min(n, d) at most).
+    pub fn n_components(&self) -> usize {
+        self.components.nrows()
     }
 
     /// Back to the original space from coordinates on the leading
     /// `z.ncols()` axes: `mean + z·V_k`.
-    pub fn reconstruct(&self, z: ArrayView2<f64>) -> Array2<f64> {
-        let k = z.ncols().min(self.pca.components().nrows());
-        z.slice(s![.., ..k]).dot(&self.pca.components().slice(s![..k, ..])) + self.pca.mean()
+    pub fn reconstruct(&self, z: ArrayView2<f64>) -> Result<Array2<f64>> {
+        let k = z.ncols();
+        if k > self.n_components() {
+            return Err(Error::param("z", format!("of PcaProjection::reconstruct has at most {} columns (the axes fitted); got {k}", self.n_components())));
+        }
+        Ok(z.dot(&self.components.slice(s![..k, ..])) + &self.mean)
     }
 
-    /// The rows of `x` on the leading `dims` principal axes.
-    pub fn project(&self, x: ArrayView2<f64>, dims: usize) -> Array2<f64> {
-        let full: Array2<f64> = self.pca.predict(&x.to_owned());
-        let dims = dims.min(full.ncols());
-        full.slice(s![.., ..dims]).to_owned()
+    /// The rows of `x` on the leading `dims` principal axes (all of them if fewer).
+    pub fn project(&self, x: ArrayView2<f64>, dims: usize) -> Result<Array2<f64>> {
+        if x.ncols() != self.mean.len() {
+            return Err(Error::param("x", format!("of PcaProjection::project must have {} columns, as the data PCA was fitted on; got {}", self.mean.len(), x.ncols())));
+        }
+        let dims = dims.min(self.n_components());
+        Ok((&x - &self.mean).dot(&self.components.slice(s![..dims, ..]).t()))
     }
 }
 
@@ -252,6 +285,26 @@ mod tests {
         assert_eq!(t.row("fp8 E4M3").unwrap().ratio, 4.0);
         assert_eq!(t.row("PCA 50% + fp8 E4M3").unwrap().ratio, 8.0);
         assert_eq!(t.figure().unwrap().n_traces(), 6);
+    }
+
+    #[test]
+    fn projection_keeps_the_leading_axes_and_checks_widths() {
+        // Variance 9, 4, 1 along the three coordinates, shifted by (5, 5, 5).
+        let x = Array2::from_shape_fn((300, 3), |(i, j)| 5.0 + [3.0, 2.0, 1.0][j] * (((i * (j + 3) * 7919) % 1000) as f64 / 500.0 - 1.0));
+        let p = PcaProjection::fit(x.view()).unwrap();
+        assert_eq!(p.n_components(), 3);
+        let z = p.project(x.view(), 3).unwrap();
+        let back = p.reconstruct(z.view()).unwrap();
+        assert!((&back - &x).iter().all(|v| v.abs() < 1e-9), "all axes give the data back");
+        let var = z.var_axis(Axis(0), 1.0);
+        assert!(var[0] >= var[1] && var[1] >= var[2], "{var}");
+        assert!(matches!(p.project(x.slice(s![.., ..2]), 1), Err(Error::Param { name: "x", .. })));
+        assert!(matches!(p.reconstruct(Array2::zeros((2, 4)).view()), Err(Error::Param { name: "z", .. })));
+        // Fewer rows than features: the axes come from the Gram matrix.
+        let wide = Array2::from_shape_fn((4, 10), |(i, j)| ((i * 3 + j * j) % 7) as f64);
+        let q = PcaProjection::fit(wide.view()).unwrap();
+        let zq = q.project(wide.view(), 10).unwrap();
+        assert!((&q.reconstruct(zq.view()).unwrap() - &wide).iter().all(|v| v.abs() < 1e-9));
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod lanczos;
 mod qr;
 mod sparse;
 
-pub(crate) use dense::{symmetric_eigen, symmetric_eigenvalues};
+pub(crate) use dense::{symmetric_eigen, symmetric_eigen_householder, symmetric_eigenvalues};
 pub(crate) use gram_schmidt::orthonormal_columns;
 pub(crate) use lanczos::{dense_top_eigenpairs, top_eigenpairs, top_eigenpairs_relative};
 pub(crate) use qr::{least_squares, whitening_map};
