@@ -1,8 +1,6 @@
 //! Several figures as one: a notebook cell shows a single output, so side-by-side
 //! views are subplots of one figure.
 
-use std::collections::HashSet;
-
 use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
@@ -12,7 +10,8 @@ const GAP_X: f64 = 0.06;
 const GAP_Y: f64 = 0.12;
 
 /// Lays `figures` out row by row, `cols` per row; each keeps its own axes and
-/// its title above it. Legend entries shared by name appear once.
+/// its title above it. Legend entries shared by name appear once, and traces
+/// of one name share one colour (plotly would colour them by position).
 ///
 /// ```
 /// use lowdim::prelude::*;
@@ -31,12 +30,12 @@ pub fn grid(cols: usize, figures: Vec<Figure>) -> Result<Figure> {
     let rows = figures.len().div_ceil(cols);
     let mut out = Figure::new(Vec::new());
     let mut annotations = Vec::new();
-    let mut legend_seen = HashSet::new();
+    let mut legend_names = Vec::new();
     for (i, fig) in figures.into_iter().enumerate() {
         let cell = Cell::new(i, cols, rows);
         for mut trace in fig.data {
             cell.anchor(&mut trace);
-            dedupe_legend(&mut trace, &mut legend_seen);
+            share_legend(&mut trace, &mut legend_names);
             out.data.push(trace);
         }
         cell.place_axes(&fig.layout, &mut out.layout);
@@ -107,11 +106,35 @@ impl Cell {
     }
 }
 
-fn dedupe_legend(trace: &mut Value, seen: &mut HashSet<String>) {
-    if let Some(name) = trace.get("name").and_then(Value::as_str).map(str::to_string) {
-        trace["legendgroup"] = json!(name);
-        if !seen.insert(name) {
+/// plotly.js's default colour cycle (d3's category10).
+const PALETTE: [&str; 10] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
+/// One legend entry and one colour per trace name across the grid: the first
+/// trace of a name shows in the legend and takes the next colour of the cycle,
+/// later ones join its group in the same colour. Colours a trace sets itself
+/// are kept.
+fn share_legend(trace: &mut Value, names: &mut Vec<String>) {
+    let Some(name) = trace.get("name").and_then(Value::as_str).map(str::to_string) else {
+        return;
+    };
+    trace["legendgroup"] = json!(name);
+    let index = match names.iter().position(|n| *n == name) {
+        Some(i) => {
             trace["showlegend"] = json!(false);
+            i
+        }
+        None => {
+            names.push(name);
+            names.len() - 1
+        }
+    };
+    if trace["type"] == "heatmap" {
+        return;
+    }
+    let color = json!(PALETTE[index % PALETTE.len()]);
+    for part in ["marker", "line"] {
+        if trace[part]["color"].is_null() {
+            trace[part]["color"] = color.clone();
         }
     }
 }
@@ -132,6 +155,7 @@ mod tests {
         assert_eq!(spec["data"][1]["yaxis"], "y2");
         assert_eq!(spec["data"][2]["scene"], "scene3");
         assert_eq!(spec["data"][1]["showlegend"], false);
+        assert_eq!(spec["data"][0]["line"]["color"], spec["data"][1]["line"]["color"], "one name, one colour");
         assert_eq!(spec["layout"]["annotations"][0]["text"], "A");
         let d2 = spec["layout"]["xaxis2"]["domain"].as_array().unwrap();
         assert!(d2[0].as_f64().unwrap() > 0.5);
