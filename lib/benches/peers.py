@@ -87,6 +87,7 @@ def tsne(case, d):
     TSNE(n_components=2, random_state=SEED).fit_transform(x[:500])  # warm
     t = time.perf_counter()
     e = TSNE(n_components=2, random_state=SEED).fit_transform(x)
+    report(case, time.perf_counter() - t, trust(x, e))
 
 
 def classical(case, d):

@@ -21,9 +21,11 @@ HERE = pathlib.Path(__file__).resolve().parent
 
 def one(cmd):
     out = subprocess.run(cmd, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0 or not lines:
+        why = "failed" if out.returncode != 0 else "printed no result"
+        raise RuntimeError(f"{' '.join(map(str, cmd))} {why}:\n{out.stderr[-2000:]}")
+    return json.loads(lines[-1])
 
 
 def main():
