@@ -214,6 +214,12 @@ impl KnnParams {
     /// Builds the index of the rows of `x`: its kNN graph plus the search
     /// structure for [`KnnIndex::query`].
     pub fn build(&self, x: ArrayView2<f64>) -> Result<KnnIndex> {
+        self.build_with(x, true)
+    }
+
+    /// The index; without `searchable`, only the graph is kept (no search
+    /// graph, no trees), which is all [`graph`](Self::graph) needs.
+    fn build_with(&self, x: ArrayView2<f64>, searchable: bool) -> Result<KnnIndex> {
         self.check(x.nrows())?;
         check_finite("X of the kNN search", &x)?;
         let data = self.metric.prepare(x, "X of the kNN search")?;
@@ -237,14 +243,14 @@ impl KnnParams {
             .collect();
         let cfg = NnDescentConfig { k: self.k, n_iters, max_candidates, delta: self.delta, seed: self.seed };
         let graph = nn_descent(&data, &single, self.metric, &forest, &cfg);
-        let search = SearchGraph::new(&graph);
-        let forest = forest.into_iter().take(SEARCH_TREES).collect();
+        let search = if searchable { SearchGraph::new(&graph) } else { SearchGraph::default() };
+        let forest = forest.into_iter().take(if searchable { SEARCH_TREES } else { 0 }).collect();
         Ok(KnnIndex { params: self.clone(), data, graph, exact: false, forest, single_scale, search })
     }
 
     /// The kNN graph of the rows of `x` (see [`KnnGraph`]: self excluded).
     pub fn graph(&self, x: ArrayView2<f64>) -> Result<KnnGraph> {
-        Ok(self.build(x)?.graph)
+        Ok(self.build_with(x, false)?.graph)
     }
 }
 
