@@ -97,7 +97,8 @@ impl TensorData {
 
     /// The rows `index` as one batch.
     pub fn batch(&self, index: &[i64]) -> Batch {
-        let idx = Tensor::from_slice(index).to_device(self.x.device());
+        let idx = Tensor::from_slice(index);
+        let idx = if self.x.device() == Device::Cpu { idx } else { idx.to_device(self.x.device()) };
         Batch { x: self.x.index_select(0, &idx), y: self.y.index_select(0, &idx) }
     }
 

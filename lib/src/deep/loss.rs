@@ -137,7 +137,15 @@ impl Loss {
 
     /// Each term's weighted value, by name.
     pub fn parts(&self, batch: &Batch, forward: &Forward) -> Vec<(String, Tensor)> {
-        self.terms.iter().map(|t| (t.name.clone(), (t.f)(batch, forward) * t.weight)).collect()
+        // An unweighted term skips the product (and its backward pass): a small
+        // model's step is a few dozen tensor operations, each one shows.
+        self.terms
+            .iter()
+            .map(|t| {
+                let v = (t.f)(batch, forward);
+                (t.name.clone(), if t.weight == 1.0 { v } else { v * t.weight })
+            })
+            .collect()
     }
 
     /// The term names, in order.

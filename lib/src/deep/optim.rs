@@ -106,10 +106,12 @@ impl OptState {
     }
 
     pub(crate) fn zero_grad(&self) {
+        // Gradients from a backward pass without `create_graph` have no history
+        // to detach from (PyTorch only detaches when there is one).
         for (_, p) in &self.vars {
             let mut g = p.grad();
             if g.defined() {
-                let _ = g.detach_().zero_();
+                let _ = g.zero_();
             }
         }
     }

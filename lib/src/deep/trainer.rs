@@ -361,7 +361,7 @@ impl<'a> Run<'a> {
                 lr = cfg.schedule.rate(cfg.lr, self.epoch, step, self.total_steps);
                 let b = self.train.batch(idx);
                 let value = self.step(&b, cfg, lr, &mut term_sums);
-                sum += value.detach().to_kind(Kind::Double) * b.len() as f64;
+                let _ = sum.g_add_(&(value.detach() * b.len() as f64));
             }
             (sum, term_sums)
         })?;
