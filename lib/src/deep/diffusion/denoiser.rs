@@ -31,6 +31,13 @@ pub trait Denoiser {
     /// (B × 1 tensors).
     fn denoise(&self, x_t: &Tensor, s: &Tensor, gamma: &Tensor) -> Tensor;
 
+    /// `x̂₀` for rows that all sit at one level, as a sampler asks: by default
+    /// [`denoise`](Self::denoise) with constant columns.
+    fn denoise_level(&self, x_t: &Tensor, s: f64, gamma: f64) -> Tensor {
+        let (rows, opts) = (x_t.size()[0], (Kind::Float, x_t.device()));
+        self.denoise(x_t, &Tensor::full([rows, 1], s, opts), &Tensor::full([rows, 1], gamma, opts))
+    }
+
     /// Runs after every optimiser step, without gradients (a retraction).
     fn after_step(&self) {}
 
@@ -207,14 +214,8 @@ impl<D: Denoiser> DiffusionModel<D> {
 
     /// `x̂₀` of a batch tensor at a schedule level (no checks; for samplers).
     fn denoise_at(&self, x: &Tensor, level: usize) -> Tensor {
-        let (s, g) = self.level_tensors(level, x.size()[0] as usize);
-        self.denoiser.denoise(x, &s, &g)
-    }
-
-    fn level_tensors(&self, level: usize, rows: usize) -> (Tensor, Tensor) {
         let (s, g) = self.schedule.level(level);
-        let opts = (Kind::Float, self.device());
-        (Tensor::full([rows as i64, 1], s, opts), Tensor::full([rows as i64, 1], g, opts))
+        self.denoiser.denoise_level(x, s, g)
     }
 
     /// Column `which` (0: scale, 1: sigma) of the schedule for levels 0..=T.

@@ -39,6 +39,8 @@ pub struct MolrgDenoiser {
     log_weights: Tensor,
     /// K × Σdₖ: row k is 1 on the columns of basis k (f64).
     blocks: Tensor,
+    /// The same in f32, to spread single-precision weights over the columns.
+    blocks32: Tensor,
     /// The ranks, for the normalising term (f64).
     ranks: Tensor,
     ambient: usize,
@@ -57,7 +59,8 @@ impl MolrgDenoiser {
         let start = standard_normal(&mut seeded_rng(seed), ambient, total);
         let bases = p.f_var_copy("bases", &to_tensor("bases", start.view(), p.device())?)?;
         let (log_weights, blocks, ranks) = mixture_constants(dims, p.device())?;
-        let denoiser = MolrgDenoiser { bases, dims: dims.to_vec(), log_weights, blocks, ranks, ambient };
+        let blocks32 = blocks.f_to_kind(Kind::Float)?;
+        let denoiser = MolrgDenoiser { bases, dims: dims.to_vec(), log_weights, blocks, blocks32, ranks, ambient };
         tch::no_grad(|| denoiser.retract());
         Ok(denoiser)
     }
@@ -113,6 +116,20 @@ impl Denoiser for MolrgDenoiser {
         let weights = logits.softmax(1, Kind::Double).matmul(&self.blocks); // B × Σd
         let coords = (proj * weights * (s / total)).to_kind(Kind::Float);
         coords.matmul(&self.bases.tr())
+    }
+
+    /// One level for every row: the coefficients are numbers, not columns,
+    /// and only the logits (B × K) need double precision, so the B × Σd work
+    /// stays in single (fewer and cheaper operations per sampling step).
+    fn denoise_level(&self, x: &Tensor, s: f64, g: f64) -> Tensor {
+        let (s2, g2) = (s * s, g * g);
+        let total = s2 + g2;
+        let proj = x.matmul(&self.bases);
+        let norms = proj.to_kind(Kind::Double).square().matmul(&self.blocks.tr());
+        let logits = norms * (s2 / (g2 * total * 2.0)) + &self.log_weights - &self.ranks * ((s2 / g2).ln_1p() * 0.5);
+        // softmax in double (a dtype argument would cast the logits first).
+        let weights = logits.softmax(1, Kind::Double).to_kind(Kind::Float).matmul(&self.blocks32);
+        (proj * weights * (s / total)).matmul(&self.bases.tr())
     }
 
     fn after_step(&self) {
