@@ -1,5 +1,5 @@
 //! The computation of the notebook "which symmetries does the data have?"
-//! (/work/nbsrc/equivariance_mixed_symmetries.txt), compiled and run here:
+//! (`notebooks/equivariance_mixed_symmetries.ipynb`), compiled and run here:
 //! on ModifiedInertia for each axis, a plain MLP, a strictly O(3)-equivariant
 //! model, a soft-equivariant model with uniform λ and one with auto-tuned λ.
 #![cfg(feature = "torch")]
@@ -8,7 +8,10 @@ use lowdim::prelude::*;
 use tch::Device;
 
 const CHANNELS: usize = 8;
-const EPOCHS: usize = 100;
+/// At 100 epochs the soft models reach the good fit for some seeds only;
+/// from 300 (with λ set after epoch 100) they did for every seed and axis
+/// tried (seeds 0–3).
+const EPOCHS: usize = 300;
 
 fn trainer() -> Trainer {
     Trainer::new().lr(1e-2).epochs(EPOCHS).batch_size(100).schedule(Schedule::Cosine { min_lr: 0.0 }).log_every(0)
@@ -37,7 +40,7 @@ fn compare(axis: usize) -> ([f64; 4], Vec<f64>, Vec<f64>) {
 
     let mut tuned = params.build(Device::Cpu).unwrap();
     let reg = tuned.regularizer(&candidates(), 10.0).unwrap();
-    tuned.fit(&trainer(), &train, Some(&reg), Some(AutoTune::new(20, 50, 2.0))).unwrap();
+    tuned.fit(&trainer(), &train, Some(&reg), Some(AutoTune::new(40, 100, 2.0))).unwrap();
 
     let mse = [mse_of(&mlp, &test).unwrap(), hard.mse(&test).unwrap(), uniform.mse(&test).unwrap(), tuned.mse(&test).unwrap()];
     let x = test.x();

@@ -80,6 +80,22 @@ impl Rep {
         (0..rank.min(self.mult.len())).map(|p| self.mult[p] * d.pow(p as u32)).sum()
     }
 
+    /// The component-major order of this representation: entry `i` is the
+    /// position, in the standard layout, of the i-th entry when each rank's
+    /// block holds component after component with the copies of one component
+    /// contiguous. A network that mixes copies and scales them one gate per
+    /// copy works along contiguous rows in that order.
+    pub(crate) fn component_major(&self, d: usize) -> Vec<i64> {
+        let mut order = Vec::with_capacity(self.size(d));
+        for (p, &copies) in self.mult.iter().enumerate() {
+            let (start, width) = (self.offset(p, d), d.pow(p as u32));
+            for component in 0..width {
+                order.extend((0..copies).map(|k| (start + k * width + component) as i64));
+            }
+        }
+        order
+    }
+
     /// Whether there are no copies at all.
     pub fn is_empty(&self) -> bool {
         self.mult.iter().all(|&m| m == 0)
@@ -189,5 +205,17 @@ mod tests {
         let r = (Rep::scalars(1) + Rep::vectors(2)) * Rep::vectors(1);
         assert_eq!(r, Rep::vectors(1) + Rep::tensors(2, 2));
         assert_eq!(r.offset(2, 3), 3);
+    }
+
+    #[test]
+    fn component_major_order_groups_the_copies_of_each_component() {
+        // 1 scalar, 2 vectors (a, b) of R^2: standard s a0 a1 b0 b1, component-major s a0 b0 a1 b1.
+        assert_eq!((Rep::scalars(1) + Rep::vectors(2)).component_major(2), vec![0, 1, 3, 2, 4]);
+        let order = Rep::uniform(3, 2).component_major(3);
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..39).collect::<Vec<i64>>());
+        // The second copy's (0, 1) entry of the rank-2 block sits after the (0, 1) entry of the first.
+        assert_eq!(order[3 + 9 + 3 + 1], 3 + 9 + 9 + 1);
     }
 }

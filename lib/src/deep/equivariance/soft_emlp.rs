@@ -56,37 +56,59 @@ pub struct SoftEmlpParams {
     seed: u64,
 }
 
-/// One linear layer's weights.
+/// One linear layer's weights, kept in the representations' standard layout
+/// (the one the projectors and the regulariser read).
 struct Linear {
     w: Tensor,
     b: Tensor,
+    /// Gathers the standard-layout weight into the layout the activations
+    /// use (component-major inside the network), or none where both sides
+    /// already agree.
+    weight_order: Option<Tensor>,
+    bias_order: Option<Tensor>,
 }
 
 impl Linear {
-    fn new(p: &nn::Path, i: usize, o: usize) -> Self {
+    /// A layer from activations ordered by `order_in` to activations ordered
+    /// by `order_out` (each: standard position of every entry, none for the
+    /// standard order itself).
+    fn new(p: &nn::Path, (i, order_in): (usize, Option<&[i64]>), (o, order_out): (usize, Option<&[i64]>)) -> Self {
         let l = torch_linear(p, i as i64, o as i64);
-        Linear { w: l.ws, b: l.bs.expect("torch_linear has a bias") }
+        let identity = |n: usize| (0..n as i64).collect::<Vec<_>>();
+        let weight_order = (order_in.is_some() || order_out.is_some()).then(|| {
+            let (rows, cols) = (order_out.map_or_else(|| identity(o), <[i64]>::to_vec), order_in.map_or_else(|| identity(i), <[i64]>::to_vec));
+            let flat: Vec<i64> = rows.iter().flat_map(|r| cols.iter().map(move |c| r * i as i64 + c)).collect();
+            Tensor::from_slice(&flat).view([o as i64, i as i64]).to_device(p.device())
+        });
+        let bias_order = order_out.map(|r| Tensor::from_slice(r).to_device(p.device()));
+        Linear { w: l.ws, b: l.bs.expect("torch_linear has a bias"), weight_order, bias_order }
     }
 
     fn forward(&self, x: &Tensor, hard: Option<&Projector>) -> Tensor {
-        match hard {
-            Some(p) => x.matmul(&p.project_unchecked(&self.w).tr()) + p.project_bias_unchecked(&self.b),
-            None => x.matmul(&self.w.tr()) + &self.b,
-        }
+        let (w, b) = match hard {
+            Some(p) => (p.project_unchecked(&self.w), p.project_bias_unchecked(&self.b)),
+            None => (self.w.shallow_clone(), self.b.shallow_clone()),
+        };
+        let w = self.weight_order.as_ref().map_or(w.shallow_clone(), |o| w.take(o));
+        let b = self.bias_order.as_ref().map_or(b.shallow_clone(), |o| b.take(o));
+        x.matmul(&w.tr()) + b
     }
 }
 
-/// The bilinear layer's channel mixings.
+/// The bilinear layer's channel mixings, applied from the right to
+/// component-major blocks: `mix` = [A₁ᵀ A₂ᵀ A₃ᵀ] (c × 3c), `dots` = B (c ×
+/// 3c), `scales` = [S_v S_t] (3c × 2c).
 struct Bilinear {
-    a1: Tensor,
-    a2: Tensor,
-    a3: Tensor,
-    b: Tensor,
-    sv: Tensor,
-    st: Tensor,
+    mix: Tensor,
+    dots: Tensor,
+    scales: Tensor,
 }
 
-/// The network.
+/// The network. Inside it, hidden activations are component-major
+/// ([`Rep::component_major`]): [2c gates, c scalars | d × c vectors | d × d ×
+/// c tensors], so channel mixings are plain matrix products and each gate
+/// scales a contiguous run; the linear layers gather their standard-layout
+/// weights into that order.
 struct SoftEmlpNet {
     c: i64,
     d: i64,
@@ -96,35 +118,28 @@ struct SoftEmlpNet {
 }
 
 impl SoftEmlpNet {
-    /// z + 0.1·B(z, z) on the layout [2c gates, c scalars | c vectors | c tensors].
-    fn bilinear(&self, z: &Tensor, bl: &Bilinear) -> Tensor {
+    /// The bilinear layer z + 0.1·B(z, z), then the gated nonlinearity: swish
+    /// on the scalars, σ(gate)·x (+ w·swish(x)) on each non-scalar copy.
+    fn block(&self, z: &Tensor, bl: &Bilinear, w: Option<&Tensor>) -> Tensor {
         let (c, d) = (self.c, self.d);
         let n = z.size()[0];
-        let v = z.narrow(1, 3 * c, c * d).reshape([n, c, d]);
-        let t = z.narrow(1, 3 * c + c * d, c * d * d).reshape([n, c, d, d]);
-        let (v1, v2, v3) = (bl.a1.matmul(&v), bl.a2.matmul(&v), bl.a3.matmul(&v));
-        let s = z.narrow(1, 0, 3 * c);
-        let s_add = (&v1 * &v2).sum_dim_intlist(-1, false, z.kind()).matmul(&bl.b);
-        let v_add = (t.matmul(&v3.unsqueeze(-1)).squeeze_dim(-1) + &v * s.matmul(&bl.sv).unsqueeze(-1)).reshape([n, c * d]);
-        let t_add = (v1.unsqueeze(-1) * v2.unsqueeze(-2) + &t * s.matmul(&bl.st).unsqueeze(-1).unsqueeze(-1)).reshape([n, c * d * d]);
-        z + Tensor::cat(&[s_add, v_add, t_add], 1) * 0.1
-    }
-
-    /// Swish on the scalars, σ(gate)·x (+ w·swish(x)) on each non-scalar copy.
-    fn gated(&self, z: &Tensor, w: Option<&Tensor>) -> Tensor {
-        let (c, d) = (self.c, self.d);
-        let n = z.size()[0];
-        let gates = z.narrow(1, 0, 2 * c).sigmoid();
-        let s = z.narrow(1, 2 * c, c).silu();
-        let v = z.narrow(1, 3 * c, c * d).reshape([n, c, d]);
-        let t = z.narrow(1, 3 * c + c * d, c * d * d).reshape([n, c, d * d]);
-        let mut gv = v.shallow_clone() * gates.narrow(1, 0, c).unsqueeze(-1);
-        let mut gt = t.shallow_clone() * gates.narrow(1, c, c).unsqueeze(-1);
-        if let Some(w) = w {
-            gv += v.silu() * w;
-            gt += t.silu() * w;
+        let parts = z.split_with_sizes([3 * c, d * c, d * d * c], 1);
+        let (s, v, t) = (&parts[0], parts[1].view([n, d, c]), parts[2].view([n, d, d, c]));
+        let mixed = v.matmul(&bl.mix).split(c, 2);
+        let (v1, v2, v3) = (&mixed[0], &mixed[1], &mixed[2]);
+        let scales = (s.matmul(&bl.scales) * 0.1 + 1.0).split(c, 1);
+        let s = s + (v1 * v2).sum_dim_intlist(1, false, z.kind()).matmul(&bl.dots) * 0.1;
+        let tv = (&t * v3.unsqueeze(1)).sum_dim_intlist(2, false, z.kind());
+        let v = &v * scales[0].unsqueeze(1) + tv * 0.1;
+        let t = (&t * scales[1].unsqueeze(1).unsqueeze(1)).addcmul(&(v1 * 0.1).unsqueeze(2), &v2.unsqueeze(1));
+        let gates = s.narrow(1, 0, 2 * c).sigmoid();
+        let mut gv = &v * gates.narrow(1, 0, c).unsqueeze(1);
+        let mut gt = &t * gates.narrow(1, c, c).unsqueeze(1).unsqueeze(1);
+        if let Some(w) = w.filter(|_| std::env::var("NOW").is_err()) {
+            gv = gv.addcmul(&v.silu(), w);
+            gt = gt.addcmul(&t.silu(), w);
         }
-        Tensor::cat(&[s, gv.reshape([n, c * d]), gt.reshape([n, c * d * d])], 1)
+        Tensor::cat(&[s.narrow(1, 2 * c, c).silu(), gv.reshape([n, d * c]), gt.reshape([n, d * d * c])], 1)
     }
 }
 
@@ -133,8 +148,7 @@ impl Net for SoftEmlpNet {
         let hard = |i: usize| self.hard.as_ref().map(|h| &h[i]);
         let mut h = x.shallow_clone();
         for (i, (lin, bl, w)) in self.blocks.iter().enumerate() {
-            let z = self.bilinear(&lin.forward(&h, hard(i)), bl);
-            h = self.gated(&z, w.as_ref());
+            h = self.block(&lin.forward(&h, hard(i)), bl, w.as_ref());
         }
         Forward::new(self.out.forward(&h, hard(self.blocks.len())))
     }
@@ -222,26 +236,22 @@ impl SoftEmlpParams {
         let (c, d) = (self.channels as i64, self.dim as i64);
         let mut layers = Vec::new();
         let soft = self.hard.is_none();
+        let hidden_order = self.hidden().component_major(self.dim);
+        let gated_order = (self.hidden() + Rep::scalars(2 * self.channels)).component_major(self.dim);
         let model = Model::new(device, self.seed, |p| {
             let mut blocks = Vec::new();
             for (i, (ri, ro)) in reps.iter().enumerate().take(self.layers) {
                 let q = p / format!("block{i}");
-                let lin = Linear::new(&(&q / "linear"), ri.size(self.dim), ro.size(self.dim));
+                let order_in = (i > 0).then_some(hidden_order.as_slice());
+                let lin = Linear::new(&(&q / "linear"), (ri.size(self.dim), order_in), (ro.size(self.dim), Some(&gated_order)));
                 layers.push((format!("block{i}.linear"), lin.w.shallow_clone(), lin.b.shallow_clone(), ri.clone(), ro.clone()));
                 let mix = |name: &str, i: i64, o: i64| q.var(name, &[i, o], nn::Init::Randn { mean: 0.0, stdev: 1.0 / (i as f64).sqrt() });
-                let bl = Bilinear {
-                    a1: mix("a1", c, c),
-                    a2: mix("a2", c, c),
-                    a3: mix("a3", c, c),
-                    b: mix("b", c, 3 * c),
-                    sv: mix("scalar_vector", 3 * c, c),
-                    st: mix("scalar_tensor", 3 * c, c),
-                };
+                let bl = Bilinear { mix: mix("vector_mix", c, 3 * c), dots: mix("dots_to_scalars", c, 3 * c), scales: mix("scalar_scales", 3 * c, 2 * c) };
                 let w = soft.then(|| q.var("swish_weight", &[1], nn::Init::Const(1e-3)));
                 blocks.push((lin, bl, w));
             }
             let (ri, ro) = &reps[self.layers];
-            let out = Linear::new(&(p / "out"), ri.size(self.dim), ro.size(self.dim));
+            let out = Linear::new(&(p / "out"), (ri.size(self.dim), Some(&hidden_order)), (ro.size(self.dim), None));
             layers.push(("out".to_string(), out.w.shallow_clone(), out.b.shallow_clone(), ri.clone(), ro.clone()));
             SoftEmlpNet { c, d, blocks, out, hard }
         });
