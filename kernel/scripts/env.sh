@@ -1,6 +1,9 @@
 # Sourced by the Makefile: the environment every lowdim build, test and kernel shares.
 # Caches live outside the clone (CI clones afresh; a cold workspace target/ costs minutes).
 export LOWDIM_HOME="${LOWDIM_HOME:-$HOME/.cache/lowdim}"
+# The checkout this file belongs to: the kernel registered from here `:dep`s its lib/.
+LOWDIM_WORKSPACE="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export LOWDIM_WORKSPACE
 export LOWDIM_VENV="${LOWDIM_VENV:-$LOWDIM_HOME/venv}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$LOWDIM_HOME/target}"
 export PATH="$LOWDIM_VENV/bin:$HOME/.cargo/bin:$PATH"

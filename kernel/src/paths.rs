@@ -12,9 +12,17 @@ pub const EVCXR_VERSION: &str = "0.22.0";
 /// The libtorch release tch 0.26 binds to.
 pub const TORCH_VERSION: &str = "2.13.0";
 
-/// The workspace this binary was built from (its `lib/` is the crate `:dep`ed).
+/// The workspace whose `lib/` the kernel `:dep`s: `LOWDIM_WORKSPACE` when set
+/// (`kernel/scripts/env.sh` sets it to the checkout it is sourced from), else
+/// the one this binary was built from. The build path alone is not enough:
+/// every checkout shares one cargo target directory, and cargo does not
+/// rebuild a binary when only the checkout's location changed, so a second
+/// clone would register a kernel that `:dep`s the first one's library.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new(".")).to_path_buf()
+    match std::env::var_os("LOWDIM_WORKSPACE") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new(".")).to_path_buf(),
+    }
 }
 
 fn home() -> PathBuf {
