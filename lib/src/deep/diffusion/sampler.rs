@@ -101,8 +101,10 @@ impl Sampler {
             }
             Sampler::Ddim { eta, .. } => {
                 let sd = eta * posterior_var.sqrt();
-                let eps = (x - x0 * s) / g;
-                let next = x0 * sp + eps * (gp * gp - sd * sd).max(0.0).sqrt();
+                // x̂₀·s' + ε̂·c with ε̂ = (x − x̂₀·s)/γ, gathered into two
+                // scaled terms: three passes over the batch instead of six.
+                let c = (gp * gp - sd * sd).max(0.0).sqrt() / g;
+                let next = x0 * (sp - s * c) + x * c;
                 // Deterministic DDIM draws no noise.
                 if sd > 0.0 {
                     Ok(next + noise.like(x)? * sd)
