@@ -61,25 +61,23 @@ pub struct SoftEmlpParams {
 struct Linear {
     w: Tensor,
     b: Tensor,
-    /// Gathers the standard-layout weight into the layout the activations
-    /// use (component-major inside the network), or none where both sides
-    /// already agree.
-    weight_order: Option<Tensor>,
+    /// Gathers the standard-layout weight into the order of the activations
+    /// on each side (component-major inside the network).
+    weight_order: Tensor,
+    /// The same for the bias; none where the output is the model's own.
     bias_order: Option<Tensor>,
 }
 
 impl Linear {
     /// A layer from activations ordered by `order_in` to activations ordered
-    /// by `order_out` (each: standard position of every entry, none for the
-    /// standard order itself).
+    /// by `order_out` (each: the standard position of every entry; none for
+    /// the model's input or output, which keep the standard order).
     fn new(p: &nn::Path, (i, order_in): (usize, Option<&[i64]>), (o, order_out): (usize, Option<&[i64]>)) -> Self {
         let l = torch_linear(p, i as i64, o as i64);
-        let identity = |n: usize| (0..n as i64).collect::<Vec<_>>();
-        let weight_order = (order_in.is_some() || order_out.is_some()).then(|| {
-            let (rows, cols) = (order_out.map_or_else(|| identity(o), <[i64]>::to_vec), order_in.map_or_else(|| identity(i), <[i64]>::to_vec));
-            let flat: Vec<i64> = rows.iter().flat_map(|r| cols.iter().map(move |c| r * i as i64 + c)).collect();
-            Tensor::from_slice(&flat).view([o as i64, i as i64]).to_device(p.device())
-        });
+        let order = |given: Option<&[i64]>, n: usize| given.map_or_else(|| (0..n as i64).collect(), <[i64]>::to_vec);
+        let (rows, cols) = (order(order_out, o), order(order_in, i));
+        let flat: Vec<i64> = rows.iter().flat_map(|r| cols.iter().map(move |c| r * i as i64 + c)).collect();
+        let weight_order = Tensor::from_slice(&flat).view([o as i64, i as i64]).to_device(p.device());
         let bias_order = order_out.map(|r| Tensor::from_slice(r).to_device(p.device()));
         Linear { w: l.ws, b: l.bs.expect("torch_linear has a bias"), weight_order, bias_order }
     }
@@ -89,9 +87,11 @@ impl Linear {
             Some(p) => (p.project_unchecked(&self.w), p.project_bias_unchecked(&self.b)),
             None => (self.w.shallow_clone(), self.b.shallow_clone()),
         };
-        let w = self.weight_order.as_ref().map_or(w.shallow_clone(), |o| w.take(o));
-        let b = self.bias_order.as_ref().map_or(b.shallow_clone(), |o| b.take(o));
-        x.matmul(&w.tr()) + b
+        let b = match &self.bias_order {
+            Some(o) => b.take(o),
+            None => b,
+        };
+        x.matmul(&w.take(&self.weight_order).tr()) + b
     }
 }
 
