@@ -3,20 +3,22 @@
 //! Rows are cut into fixed blocks (the block size depends on `n` only, never on
 //! the thread count) that rayon processes in parallel.
 //!
-//! With many features, the dot-product metrics take a block's surrogates from
-//! one single-precision matrix product (`‖a‖² + ‖b‖² − 2⟨a, b⟩` on centred,
-//! power-of-two-scaled rows, so that f32 neither overflows nor wastes digits on
-//! an offset). Those surrogates only *select* candidates: every point whose
-//! surrogate lies within twice a proven rounding bound of the `k`-th smallest
-//! (a bound on the product's error from the inner-product error
-//! `|fl⟨a, b⟩ − ⟨a, b⟩| ≤ (d + 4)·2⁻²⁴·‖a‖‖b‖`). The candidates are then
-//! re-scored directly in double precision and sorted by (surrogate, index), so
-//! the result is exactly what a double-precision scan of all pairs gives.
-//! Few features, or manhattan: a direct double-precision scan.
+//! With many features, the dot-product metrics rank candidates by single-
+//! precision keys `‖b‖² − 2⟨a, b⟩` (euclidean; `−⟨a, b⟩` for the angular
+//! metrics) on centred, power-of-two-scaled rows, so that f32 neither overflows
+//! nor wastes digits on an offset. The products come a cache-sized tile at a
+//! time from one matrix product. The keys only *select* candidates: every point
+//! whose key lies within twice a proven rounding bound of the `k`-th smallest
+//! (from the inner-product error `|fl⟨a, b⟩ − ⟨a, b⟩| ≤ (d + 4)·2⁻²⁴·‖a‖‖b‖`
+//! and the key's own rounding). The candidates are then re-scored directly in
+//! double precision and sorted by (surrogate, index), so the result is exactly
+//! what a double-precision scan of all pairs gives. Few features, or manhattan:
+//! a direct double-precision scan.
 //!
 //! Cost `O(n·m·d)` time for `m` queries against `n` points, `O(block·n)` extra
 //! memory plus a single-precision copy of the data.
 
+use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 
@@ -25,6 +27,10 @@ use super::graph::KnnGraph;
 
 /// Entries of one block's surrogate matrix.
 const BLOCK_ENTRIES: usize = 1 << 21;
+
+/// Entries of the product tile that a block's queries scan while it is in
+/// cache (512 KiB of f32).
+const TILE_ENTRIES: usize = 1 << 17;
 
 /// Below this many features a direct loop is as fast as the matrix product.
 const PRODUCT_MIN_DIM: usize = 16;
@@ -78,8 +84,12 @@ struct Product {
     shift: Option<Array1<f64>>,
     scale: f64,
     rows: Array2<f32>,
-    /// Squared norms of the shifted, scaled rows, in double precision.
-    norms: Vec<f64>,
+    /// What each row adds to a query's ranking key: its squared norm (rounded
+    /// to f32) for euclidean, nothing for the angular metrics.
+    offsets: Vec<f32>,
+    /// How a key counts the inner product: `−2⟨a, b⟩` for euclidean, `−⟨a, b⟩`
+    /// for the angular metrics.
+    weight: f32,
     max_norm: f64,
     /// Bound on `|fl⟨a, b⟩ − ⟨a, b⟩| / (‖a‖‖b‖)` for f32 rows of this width,
     /// counting the rounding of the entries to f32.
@@ -99,7 +109,11 @@ impl Product {
         let norms: Vec<f64> = scaled.outer_iter().map(|r| r.dot(&r)).collect();
         let max_norm = norms.iter().fold(0.0f64, |m, &v| m.max(v)).sqrt();
         let unit = 1.05 * (data.ncols() as f64 + 4.0) * f64::from(f32::EPSILON) / 2.0;
-        Product { shift, scale, rows: scaled.mapv(|v| v as f32), norms, max_norm, unit }
+        let (offsets, weight) = match metric {
+            Metric::Euclidean => (norms.iter().map(|&v| v as f32).collect(), -2.0),
+            _ => (vec![0.0; norms.len()], -1.0),
+        };
+        Product { shift, scale, rows: scaled.mapv(|v| v as f32), offsets, weight, max_norm, unit }
     }
 
     /// A block of queries transformed like the data: f32 rows and f64 squared norms.
@@ -113,18 +127,24 @@ impl Product {
         (scaled.mapv(|v| v as f32), norms)
     }
 
-    /// How far a product surrogate of a query with squared norm `qn` can be
-    /// from the double-precision one it stands for: twice the inner-product
-    /// bound (euclidean counts `−2⟨a, b⟩`), the absolute rounding of entries
-    /// too small for f32's normal range, and the rounding of the double-precision
-    /// arithmetic on both sides (relative to `qn + ‖b‖²`, which bounds every
-    /// surrogate up to a factor 2).
+    /// How far a ranking key of a query with squared norm `qn` can be from the
+    /// double-precision surrogate it stands for, less `qn` (euclidean) or 1
+    /// (angular), which are the same for the whole row: twice the inner-product
+    /// bound (euclidean counts `−2⟨a, b⟩`), the absolute rounding of entries too
+    /// small for f32's normal range, the f32 rounding of the key itself (its
+    /// offset and its one subtraction, both below `‖b‖² + 2|⟨a, b⟩|`), and the
+    /// rounding of the double-precision arithmetic on both sides (relative to
+    /// `qn + ‖b‖²`, which bounds every surrogate up to a factor 2).
     fn error(&self, qn: f64) -> f64 {
         let d = self.rows.ncols() as f64;
-        let dot = self.unit * qn.sqrt() * self.max_norm + 1e-30 * d;
+        let cross = qn.sqrt() * self.max_norm;
+        let dot = self.unit * cross + 1e-30 * d;
+        let key = 1.01 * f64::from(f32::EPSILON) * (self.max_norm * self.max_norm + 2.0 * cross) + 1e-37;
         let double = 2.0 * (d + 4.0) * f64::EPSILON * (qn + self.max_norm * self.max_norm + 1.0);
-        2.0 * dot + double
+        2.0 * dot + key + double
     }
+
+
 }
 
 /// One block of queries `start..end`.
@@ -185,27 +205,36 @@ impl Block<'_> {
         }
     }
 
+    /// The block's products are taken a tile of data rows at a time, into one
+    /// buffer small enough to stay in cache while every query scans its row
+    /// of it: scanning a block-wide product straight from memory cost more than
+    /// the scan's arithmetic.
     fn by_product(&self, product: &Product) -> (Vec<usize>, Vec<f64>) {
         let (q32, qnorms) = product.queries(self.queries.slice(s![self.start..self.end, ..]));
-        let gram = q32.dot(&product.rows.t());
-        let mut top = TopK::new(self.want());
-        let mut out = (Vec::new(), Vec::new());
-        let mut row = vec![0.0; self.data.nrows()];
-        for (r, qi) in (self.start..self.end).enumerate() {
-            let qn = qnorms[r];
-            let g = gram.row(r);
-            match self.metric {
-                Metric::Euclidean => {
-                    for ((v, &g), &nj) in row.iter_mut().zip(g).zip(&product.norms) {
-                        *v = qn + nj - 2.0 * f64::from(g);
-                    }
-                }
-                _ => row.iter_mut().zip(g).for_each(|(v, &g)| *v = 1.0 - f64::from(g)),
+        let rows = self.end - self.start;
+        // The keys are within `error` of the double-precision surrogates (less
+        // a constant), so the true nearest are within twice it of the k-th key.
+        let mut tops: Vec<TopK> = qnorms
+            .iter()
+            .map(|&qn| {
+                let mut top = TopK::new(self.want());
+                top.clear(2.0 * product.error(qn));
+                top
+            })
+            .collect();
+        let n = self.data.nrows();
+        let tile = (TILE_ENTRIES / rows).next_multiple_of(16).min(n);
+        let mut gram = Array2::<f32>::zeros((rows, tile));
+        for first in (0..n).step_by(tile) {
+            let last = (first + tile).min(n);
+            let mut g = gram.slice_mut(s![.., ..last - first]);
+            general_mat_mul(1.0, &q32, &product.rows.slice(s![first..last, ..]).t(), 0.0, &mut g);
+            for (top, g) in tops.iter_mut().zip(g.outer_iter()) {
+                top.scan_keys(&product.offsets[first..last], g.as_slice().unwrap_or(&[]), product.weight, first);
             }
-            // The product surrogates are within `error` of the double-precision
-            // ones, so the true nearest are within twice it of the k-th.
-            top.clear(2.0 * product.error(qn));
-            top.scan(&row);
+        }
+        let mut out = (Vec::new(), Vec::new());
+        for (top, qi) in tops.iter_mut().zip(self.start..self.end) {
             let q = self.queries.row(qi).to_vec();
             let rescored: Vec<(f64, u32)> = top
                 .finish()
@@ -242,18 +271,22 @@ struct TopK {
     buf: Vec<(f64, u32)>,
     room: usize,
     bound: f64,
+    /// The smallest f32 at or above `bound`, so no single-precision key that
+    /// meets the bound fails the test against it.
+    bound32: f32,
 }
 
 impl TopK {
     fn new(want: usize) -> Self {
         let room = 2 * want.max(16);
-        TopK { want, slack: 0.0, buf: Vec::with_capacity(room), room, bound: f64::INFINITY }
+        TopK { want, slack: 0.0, buf: Vec::with_capacity(room), room, bound: f64::INFINITY, bound32: f32::INFINITY }
     }
 
     fn clear(&mut self, slack: f64) {
         self.buf.clear();
         self.slack = slack;
         self.bound = f64::INFINITY;
+        self.bound32 = f32::INFINITY;
     }
 
     /// Offers a whole row, index = position. Eight values at a time are
@@ -267,6 +300,32 @@ impl TopK {
                     self.offer(v, (8 * c + l) as u32);
                 }
             }
+        }
+    }
+
+    /// Offers the keys `offsets[j] + weight·g[j]` of data rows `first + j`
+    /// (in increasing order across calls), computed in single
+    /// precision sixteen at a time and compared with the bound as a block, so
+    /// the row is never written out and most of it costs a few vector
+    /// operations. (`f32 → f64` is exact, so the keys offered are the ones
+    /// compared.)
+    fn scan_keys(&mut self, offsets: &[f32], g: &[f32], weight: f32, first: usize) {
+        const LANES: usize = 16;
+        let (g_blocks, g_rest) = g.as_chunks::<LANES>();
+        let (o_blocks, o_rest) = offsets[..g.len()].as_chunks::<LANES>();
+        for (c, (o, g)) in o_blocks.iter().zip(g_blocks).enumerate() {
+            let keys: [f32; LANES] = std::array::from_fn(|l| o[l] + weight * g[l]);
+            let bound = self.bound32;
+            let mut hits = keys.iter().enumerate().fold(0u32, |mask, (l, &v)| mask | (u32::from(v <= bound) << l));
+            while hits != 0 {
+                let l = hits.trailing_zeros() as usize;
+                hits &= hits - 1;
+                self.offer(f64::from(keys[l]), (first + LANES * c + l) as u32);
+            }
+        }
+        let base = first + LANES * g_blocks.len();
+        for (l, (&o, &g)) in o_rest.iter().zip(g_rest).enumerate() {
+            self.offer(f64::from(o + weight * g), (base + l) as u32);
         }
     }
 
@@ -287,6 +346,8 @@ impl TopK {
         let (_, kth, _) = self.buf.select_nth_unstable_by(self.want - 1, cmp_pair);
         self.bound = kth.0 + self.slack;
         let bound = self.bound;
+        let rounded = bound as f32;
+        self.bound32 = if f64::from(rounded) < bound { rounded.next_up() } else { rounded };
         self.buf.retain(|&(v, _)| v <= bound);
         // Many ties within the slack: give the buffer room so cuts stay rare.
         if 2 * self.buf.len() > self.room {
@@ -356,6 +417,13 @@ mod tests {
         for (offset, metric) in [(0.0, Metric::Euclidean), (1e6, Metric::Euclidean), (5.0, Metric::Cosine), (3.0, Metric::Correlation)] {
             assert_matches_brute(&wide(90, 24, offset), 6, metric);
         }
+    }
+
+    #[test]
+    fn product_tiles_and_blocks_add_up_to_the_whole() {
+        // 1200 rows: several query blocks, each scanning three product tiles
+        // (the last one not a multiple of the scan's sixteen lanes).
+        assert_matches_brute(&wide(1200, 20, 2.0), 9, Metric::Euclidean);
     }
 
     #[test]
