@@ -1,7 +1,9 @@
 //! Exact k-nearest neighbours by blocked brute force.
 //!
 //! Rows are cut into fixed blocks (the block size depends on `n` only, never on
-//! the thread count) that rayon processes in parallel.
+//! the thread count) that rayon processes in parallel. A search of the data
+//! against itself multiplies each pair of square tiles once and scans the
+//! product both ways.
 //!
 //! With many features, the dot-product metrics rank candidates by single-
 //! precision keys `‖b‖² − 2⟨a, b⟩` (euclidean; `−⟨a, b⟩` for the angular
@@ -15,8 +17,11 @@
 //! what a double-precision scan of all pairs gives. Few features, or manhattan:
 //! a direct double-precision scan.
 //!
-//! Cost `O(n·m·d)` time for `m` queries against `n` points, `O(block·n)` extra
-//! memory plus a single-precision copy of the data.
+//! Cost `O(n·m·d)` time for `m` queries against `n` points (half that for the
+//! data against itself), `O(k)` extra memory per query plus a single-precision
+//! copy of the data.
+
+use std::sync::{Mutex, PoisonError};
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
@@ -31,6 +36,14 @@ const BLOCK_ENTRIES: usize = 1 << 21;
 /// Entries of the product tile that a block's queries scan while it is in
 /// cache (512 KiB of f32).
 const TILE_ENTRIES: usize = 1 << 17;
+
+/// Side of the square product tiles of a search of the data against itself.
+const PAIR_TILE: usize = 256;
+
+/// A search of the data against itself keeps every row's candidates at once
+/// (one [`TopK`] each) while there are at most this many wanted entries in all;
+/// beyond, it searches block by block and pays for the whole product.
+const SYMMETRIC_MAX_ENTRIES: usize = 1 << 23;
 
 /// Below this many features a direct loop is as fast as the matrix product.
 const PRODUCT_MIN_DIM: usize = 16;
@@ -54,17 +67,24 @@ pub(crate) fn exact_search<'a>(
     let rows_per_block = (BLOCK_ENTRIES / n.max(1)).clamp(8, 256);
     let product = (metric.uses_dot() && d >= PRODUCT_MIN_DIM).then(|| Product::new(data, metric));
     let columns = (d < COLUMN_MAX_DIM).then(|| data.t().as_standard_layout().into_owned());
-    let starts: Vec<usize> = (0..m).step_by(rows_per_block).collect();
-    let blocks: Vec<(Vec<usize>, Vec<f64>)> = starts
-        .par_iter()
-        .map(|&start| {
-            let block = Block { data, queries, start, end: (start + rows_per_block).min(m), k, metric, exclude_self };
-            match &product {
-                Some(product) => block.by_product(product),
-                None => block.direct(columns.as_ref()),
-            }
-        })
-        .collect();
+    let block = |start: usize| Block { data, queries, start, end: (start + rows_per_block).min(m), k, metric, exclude_self };
+    let want = block(0).want();
+    let blocks: Vec<(Vec<usize>, Vec<f64>)> = match &product {
+        Some(product) if exclude_self && n * want <= SYMMETRIC_MAX_ENTRIES => {
+            let mut tops = symmetric_candidates(product, want);
+            tops.par_chunks_mut(rows_per_block).enumerate().map(|(b, tops)| block(b * rows_per_block).rescored(tops)).collect()
+        }
+        _ => {
+            let starts: Vec<usize> = (0..m).step_by(rows_per_block).collect();
+            starts
+                .par_iter()
+                .map(|&start| match &product {
+                    Some(product) => block(start).by_product(product),
+                    None => block(start).direct(columns.as_ref()),
+                })
+                .collect()
+        }
+    };
     let mut indices = Vec::with_capacity(m * k);
     let mut distances = Vec::with_capacity(m * k);
     for (idx, dist) in blocks {
@@ -77,6 +97,32 @@ pub(crate) fn exact_search<'a>(
     KnnGraph::from_parts(indices, distances)
 }
 
+/// The candidates of every row of the data among the others, for a search
+/// of the data against itself: each pair of tiles (I, J ≥ I) is multiplied
+/// once and scanned both ways (the rows of I against J, the rows of J against
+/// I), which halves the product's cost. A row's candidates arrive from many
+/// tasks, under its lock; the set it ends with does not depend on their order
+/// (see [`TopK`]).
+fn symmetric_candidates(product: &Product, want: usize) -> Vec<TopK> {
+    let n = product.rows.nrows();
+    let tops: Vec<Mutex<TopK>> = product.norms.iter().map(|&qn| Mutex::new(TopK::with_slack(want, 2.0 * product.error(qn)))).collect();
+    let tiles: Vec<usize> = (0..n).step_by(PAIR_TILE).collect();
+    let pairs: Vec<(usize, usize)> = tiles.iter().enumerate().flat_map(|(a, &i)| tiles[a..].iter().map(move |&j| (i, j))).collect();
+    let buffers = || (Array2::<f32>::zeros((PAIR_TILE, PAIR_TILE)), Array2::<f32>::zeros((PAIR_TILE, PAIR_TILE)));
+    pairs.par_iter().for_each_init(buffers, |(gram, turned), &(i, j)| {
+        let (i_end, j_end) = ((i + PAIR_TILE).min(n), (j + PAIR_TILE).min(n));
+        let mut g = gram.slice_mut(s![..i_end - i, ..j_end - j]);
+        general_mat_mul(1.0, &product.rows.slice(s![i..i_end, ..]), &product.rows.slice(s![j..j_end, ..]).t(), 0.0, &mut g);
+        product.scan(&tops[i..i_end], g.view(), j);
+        if j != i {
+            let mut t = turned.slice_mut(s![..j_end - j, ..i_end - i]);
+            t.assign(&g.t());
+            product.scan(&tops[j..j_end], t.view(), i);
+        }
+    });
+    tops.into_iter().map(|t| t.into_inner().unwrap_or_else(PoisonError::into_inner)).collect()
+}
+
 /// The data in the form the single-precision product wants: rows shifted by
 /// their mean (euclidean only: the distance does not change, the norms shrink)
 /// and scaled by a power of two (exact) so the largest entry is below 1.
@@ -87,6 +133,8 @@ struct Product {
     /// What each row adds to a query's ranking key: its squared norm (rounded
     /// to f32) for euclidean, nothing for the angular metrics.
     offsets: Vec<f32>,
+    /// Squared norms of the shifted, scaled rows, in double precision.
+    norms: Vec<f64>,
     /// How a key counts the inner product: `−2⟨a, b⟩` for euclidean, `−⟨a, b⟩`
     /// for the angular metrics.
     weight: f32,
@@ -113,7 +161,7 @@ impl Product {
             Metric::Euclidean => (norms.iter().map(|&v| v as f32).collect(), -2.0),
             _ => (vec![0.0; norms.len()], -1.0),
         };
-        Product { shift, scale, rows: scaled.mapv(|v| v as f32), offsets, weight, max_norm, unit }
+        Product { shift, scale, rows: scaled.mapv(|v| v as f32), offsets, norms, weight, max_norm, unit }
     }
 
     /// A block of queries transformed like the data: f32 rows and f64 squared norms.
@@ -125,6 +173,16 @@ impl Product {
         let scaled = shifted * self.scale;
         let norms = scaled.outer_iter().map(|r| r.dot(&r)).collect();
         (scaled.mapv(|v| v as f32), norms)
+    }
+
+    /// Offers row `r` of `gram` (products with data rows `first..`) to the
+    /// candidates of query `r`.
+    fn scan(&self, tops: &[Mutex<TopK>], gram: ArrayView2<f32>, first: usize) {
+        let offsets = &self.offsets[first..first + gram.ncols()];
+        for (top, g) in tops.iter().zip(gram.outer_iter()) {
+            let mut top = top.lock().unwrap_or_else(PoisonError::into_inner);
+            top.scan_keys(offsets, g.as_slice().unwrap_or(&[]), self.weight, first);
+        }
     }
 
     /// How far a ranking key of a query with squared norm `qn` can be from the
@@ -214,14 +272,7 @@ impl Block<'_> {
         let rows = self.end - self.start;
         // The keys are within `error` of the double-precision surrogates (less
         // a constant), so the true nearest are within twice it of the k-th key.
-        let mut tops: Vec<TopK> = qnorms
-            .iter()
-            .map(|&qn| {
-                let mut top = TopK::new(self.want());
-                top.clear(2.0 * product.error(qn));
-                top
-            })
-            .collect();
+        let mut tops: Vec<TopK> = qnorms.iter().map(|&qn| TopK::with_slack(self.want(), 2.0 * product.error(qn))).collect();
         let n = self.data.nrows();
         let tile = (TILE_ENTRIES / rows).next_multiple_of(16).min(n);
         let mut gram = Array2::<f32>::zeros((rows, tile));
@@ -233,6 +284,12 @@ impl Block<'_> {
                 top.scan_keys(&product.offsets[first..last], g.as_slice().unwrap_or(&[]), product.weight, first);
             }
         }
+        self.rescored(&mut tops)
+    }
+
+    /// The queries' `k` nearest from their candidates (one [`TopK`] per
+    /// query of the block), re-scored in double precision.
+    fn rescored(&self, tops: &mut [TopK]) -> (Vec<usize>, Vec<f64>) {
         let mut out = (Vec::new(), Vec::new());
         for (top, qi) in tops.iter_mut().zip(self.start..self.end) {
             let q = self.queries.row(qi).to_vec();
@@ -280,6 +337,12 @@ impl TopK {
     fn new(want: usize) -> Self {
         let room = 2 * want.max(16);
         TopK { want, slack: 0.0, buf: Vec::with_capacity(room), room, bound: f64::INFINITY, bound32: f32::INFINITY }
+    }
+
+    fn with_slack(want: usize, slack: f64) -> Self {
+        let mut top = TopK::new(want);
+        top.clear(slack);
+        top
     }
 
     fn clear(&mut self, slack: f64) {
@@ -424,6 +487,22 @@ mod tests {
         // 1200 rows: several query blocks, each scanning three product tiles
         // (the last one not a multiple of the scan's sixteen lanes).
         assert_matches_brute(&wide(1200, 20, 2.0), 9, Metric::Euclidean);
+    }
+
+    #[test]
+    fn queries_other_than_the_data_match_brute_force() {
+        let x = wide(700, 20, 2.0);
+        let prepared = Metric::Euclidean.prepare(x.view(), "X").unwrap();
+        let queries = prepared.slice(s![..100, ..]).mapv(|v| v + 1e-4);
+        let g = exact_search(&prepared, queries.view(), 5, Metric::Euclidean, false);
+        for (i, q) in queries.outer_iter().enumerate() {
+            let mut want: Vec<(f64, usize)> = prepared.outer_iter().enumerate().map(|(j, x)| (Metric::Euclidean.distance(q, x).unwrap(), j)).collect();
+            want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            for (c, &(d, j)) in want.iter().take(5).enumerate() {
+                assert!((g.distances()[[i, c]] - d).abs() <= 1e-9 * (1.0 + d), "row {i} rank {c}");
+                assert_eq!(g.indices()[[i, c]], j, "row {i} rank {c}");
+            }
+        }
     }
 
     #[test]
