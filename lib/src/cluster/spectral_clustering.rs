@@ -50,6 +50,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::common::{check_n_clusters, check_records, cluster_sizes, impl_cluster_display, kmeans};
+use crate::embed::shared::rbf_kernel;
 use crate::error::{check_finite, Error, Result};
 use crate::linalg::{symmetric_eigen, top_eigenpairs};
 use crate::neighbors::{rng, KnnMethod, KnnParams};
@@ -499,23 +500,12 @@ pub(crate) fn knn_connectivity(indices: ArrayView2<usize>) -> SparseGraph {
 
 fn rbf_graph(x: ArrayView2<f64>, gamma: f64) -> SparseGraph {
     let n = x.nrows();
-    let sq: Vec<f64> = x.outer_iter().map(|r| r.dot(&r)).collect();
-    let gram = x.dot(&x.t());
-    let rows: Vec<(Vec<usize>, Vec<f64>)> = (0..n)
+    let kernel = rbf_kernel(x, None, gamma);
+    // Entries that underflowed to 0 are not edges.
+    let rows: Vec<(Vec<usize>, Vec<f64>)> = kernel
+        .outer_iter()
         .into_par_iter()
-        .map(|i| {
-            let mut idx = Vec::with_capacity(n);
-            let mut w = Vec::with_capacity(n);
-            for j in 0..n {
-                let d2 = if i == j { 0.0 } else { (sq[i] + sq[j] - 2.0 * gram[[i, j]]).max(0.0) };
-                let v = (-gamma * d2).exp();
-                if v > 0.0 {
-                    idx.push(j);
-                    w.push(v);
-                }
-            }
-            (idx, w)
-        })
+        .map(|row| row.iter().enumerate().filter(|&(_, &v)| v > 0.0).map(|(j, &v)| (j, v)).unzip())
         .collect();
     let mut indptr = vec![0usize; n + 1];
     let mut indices = Vec::new();

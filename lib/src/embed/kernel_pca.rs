@@ -32,7 +32,7 @@
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_components, check_records, display, embedding_figure, impl_embed_fit, impl_guard, impl_persist, kernel_eigen, par_rows_mut, project_centred, scale_by_root, Coloring, KernelCentring};
+use super::shared::{check_components, check_records, display, embedding_figure, impl_embed_fit, impl_guard, impl_persist, kernel_eigen, par_rows_mut, project_centred, rbf_kernel, scale_by_root, Coloring, KernelCentring};
 use crate::error::{check_finite, Error, Result};
 use crate::plot::Figure;
 
@@ -133,7 +133,7 @@ impl KernelPca {
         check_finite("X of KernelPca::transform", &x)?;
         let mut k = match self.params.kernel {
             Kernel::Precomputed => x.to_owned(),
-            kernel => kernel_matrix(kernel, self.gamma, x, self.x_fit.view()),
+            kernel => kernel_matrix(kernel, self.gamma, x, Some(self.x_fit.view())),
         };
         self.centring.centre(&mut k);
         Ok(project_centred(&k, &self.eigenvalues, &self.eigenvectors))
@@ -235,7 +235,7 @@ impl KernelPcaValidParams {
                 }
                 x.to_owned()
             }
-            kernel => kernel_matrix(kernel, gamma, x, x),
+            kernel => kernel_matrix(kernel, gamma, x, None),
         };
         check_components(WHO, self.n_components, n)?;
         let centring = KernelCentring::fit_centre(&mut k);
@@ -250,18 +250,21 @@ impl_guard!(KernelPcaParams, KernelPcaValidParams);
 impl_embed_fit!(KernelPcaParams, KernelPcaValidParams, KernelPca);
 impl_persist!(KernelPca, "kernel PCA model");
 
-/// `K[i, j] = k(a_i, b_j)`, row-parallel.
-fn kernel_matrix(kernel: Kernel, gamma: f64, a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
-    let (m, n) = (a.nrows(), b.nrows());
+/// `K[i, j] = k(a_i, b_j)` (`b` = `None`: `a` against itself), row-parallel.
+fn kernel_matrix(kernel: Kernel, gamma: f64, a: ArrayView2<f64>, b: Option<ArrayView2<f64>>) -> Array2<f64> {
+    if let Kernel::Rbf { .. } = kernel {
+        return rbf_kernel(a, b, gamma);
+    }
     let norms = |x: ArrayView2<f64>| -> Vec<f64> { x.outer_iter().map(|r| r.dot(&r)).collect() };
-    let (na, nb) = (norms(a), norms(b));
-    let mut k = a.dot(&b.t());
+    let na = norms(a);
+    let (nb, mut k) = match b {
+        Some(b) => (norms(b), a.dot(&b.t())),
+        None => (na.clone(), a.dot(&a.t())),
+    };
     par_rows_mut(&mut k, |i, row| {
         for (j, v) in row.iter_mut().enumerate() {
             *v = match kernel {
-                Kernel::Linear | Kernel::Precomputed => *v,
-                // ‖a − b‖² from the product, clipped at 0 against rounding.
-                Kernel::Rbf { .. } => (-gamma * (na[i] + nb[j] - 2.0 * *v).max(0.0)).exp(),
+                Kernel::Linear | Kernel::Precomputed | Kernel::Rbf { .. } => *v,
                 Kernel::Polynomial { degree, coef0, .. } => (gamma * *v + coef0).powi(degree as i32),
                 Kernel::Cosine => {
                     let d = (na[i] * nb[j]).sqrt();
@@ -270,7 +273,6 @@ fn kernel_matrix(kernel: Kernel, gamma: f64, a: ArrayView2<f64>, b: ArrayView2<f
             };
         }
     });
-    debug_assert_eq!(k.dim(), (m, n));
     k
 }
 
@@ -306,7 +308,7 @@ mod tests {
         }
         // Precomputed: the rbf kernel handed in gives the rbf embedding.
         let rbf = KernelPca::params(2).kernel(Kernel::Rbf { gamma: Some(0.5) }).fit_records(x.view()).unwrap();
-        let k = kernel_matrix(Kernel::rbf(), 0.5, x.view(), x.view());
+        let k = kernel_matrix(Kernel::rbf(), 0.5, x.view(), None);
         let pre = KernelPca::params(2).kernel(Kernel::Precomputed).fit_records(k.view()).unwrap();
         assert!((pre.embedding() - rbf.embedding()).iter().all(|v| v.abs() < 1e-8));
         assert!((pre.transform(k.view()).unwrap() - rbf.embedding()).iter().all(|v| v.abs() < 1e-7));

@@ -117,6 +117,28 @@ pub(crate) fn par_rows_mut(a: &mut Array2<f64>, f: impl Fn(usize, &mut [f64]) + 
     }
 }
 
+/// The rbf kernel `exp(−γ‖aᵢ − bⱼ‖²)` of the rows of `a` against the rows of
+/// `b` (`None`: `a` against itself, with exactly 1 on the diagonal), from one
+/// matrix product as scikit-learn's `rbf_kernel` computes it: `‖a‖² + ‖b‖² −
+/// 2⟨a, b⟩`, clipped at 0 against rounding. Row-parallel.
+pub(crate) fn rbf_kernel(a: ArrayView2<f64>, b: Option<ArrayView2<f64>>, gamma: f64) -> Array2<f64> {
+    let norms = |x: ArrayView2<f64>| -> Vec<f64> { x.outer_iter().map(|r| r.dot(&r)).collect() };
+    let na = norms(a);
+    let nb = b.map_or_else(|| na.clone(), norms);
+    let mut k = match b {
+        Some(b) => a.dot(&b.t()),
+        None => a.dot(&a.t()),
+    };
+    let same = b.is_none();
+    par_rows_mut(&mut k, |i, row| {
+        for (j, v) in row.iter_mut().enumerate() {
+            let d2 = if same && i == j { 0.0 } else { (na[i] + nb[j] - 2.0 * *v).max(0.0) };
+            *v = (-gamma * d2).exp();
+        }
+    });
+    k
+}
+
 /// All pairwise distances of the rows of `x` under `metric` (`n × n`, exactly
 /// symmetric, zero diagonal), row-parallel.
 pub(crate) fn pairwise_distances(x: ArrayView2<f64>, metric: crate::neighbors::Metric, who: &str) -> Result<Array2<f64>> {
@@ -364,6 +386,20 @@ mod tests {
         let mut again = orig.clone();
         c.centre(&mut again);
         assert!((&again - &want).iter().all(|v| v.abs() < 1e-12));
+    }
+
+    #[test]
+    fn rbf_kernel_matches_the_formula() {
+        let a = array![[0.0, 1.0], [2.0, -1.0], [1e3, 1e3 + 0.5]];
+        let b = array![[1.0, 1.0], [1e3, 1e3]];
+        let direct = |x: ArrayView2<f64>, y: ArrayView2<f64>| {
+            Array2::from_shape_fn((x.nrows(), y.nrows()), |(i, j)| (-0.3 * (&x.row(i) - &y.row(j)).mapv(|v| v * v).sum()).exp())
+        };
+        let k = rbf_kernel(a.view(), Some(b.view()), 0.3);
+        assert!((&k - &direct(a.view(), b.view())).iter().all(|v| v.abs() < 1e-9), "{k}");
+        let own = rbf_kernel(a.view(), None, 0.3);
+        assert!(own.diag().iter().all(|&v| v == 1.0));
+        assert!((&own - &direct(a.view(), a.view())).iter().all(|v| v.abs() < 1e-9), "{own}");
     }
 
     #[test]

@@ -41,7 +41,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, impl_persist, par_rows_mut, Coloring};
+use super::shared::{check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, impl_persist, rbf_kernel, Coloring};
 use crate::error::{Error, Result};
 use crate::linalg::{smallest_dense, smallest_eigenpairs, top_eigenpairs_relative, SymCsr};
 use crate::neighbors::{KnnMethod, KnnParams};
@@ -299,16 +299,8 @@ fn knn_affinity(x: ArrayView2<f64>, k: usize, method: KnnMethod, seed: u64) -> R
 
 /// The dense rbf affinity with a zero diagonal.
 fn rbf_affinity(x: ArrayView2<f64>, gamma: f64) -> Graph {
-    let n = x.nrows();
-    let mut a = Array2::<f64>::zeros((n, n));
-    par_rows_mut(&mut a, |i, row| {
-        for (j, v) in row.iter_mut().enumerate() {
-            if i != j {
-                let d2: f64 = x.row(i).iter().zip(x.row(j)).map(|(a, b)| (a - b) * (a - b)).sum();
-                *v = (-gamma * d2).exp();
-            }
-        }
-    });
+    let mut a = rbf_kernel(x, None, gamma);
+    a.diag_mut().fill(0.0);
     Graph::Dense(a)
 }
 
