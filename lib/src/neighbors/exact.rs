@@ -21,7 +21,7 @@
 //! data against itself), `O(k)` extra memory per query plus a single-precision
 //! copy of the data.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
@@ -108,19 +108,72 @@ fn symmetric_candidates(product: &Product, want: usize) -> Vec<TopK> {
     let tops: Vec<Mutex<TopK>> = product.norms.iter().map(|&qn| Mutex::new(TopK::with_slack(want, 2.0 * product.error(qn)))).collect();
     let tiles: Vec<usize> = (0..n).step_by(PAIR_TILE).collect();
     let pairs: Vec<(usize, usize)> = tiles.iter().enumerate().flat_map(|(a, &i)| tiles[a..].iter().map(move |&j| (i, j))).collect();
-    let buffers = || (Array2::<f32>::zeros((PAIR_TILE, PAIR_TILE)), Array2::<f32>::zeros((PAIR_TILE, PAIR_TILE)));
-    pairs.par_iter().for_each_init(buffers, |(gram, turned), &(i, j)| {
+    let buffers = || (Array2::<f32>::zeros((PAIR_TILE, PAIR_TILE)), ColumnHits::default());
+    pairs.par_iter().for_each_init(buffers, |(gram, hits), &(i, j)| {
         let (i_end, j_end) = ((i + PAIR_TILE).min(n), (j + PAIR_TILE).min(n));
         let mut g = gram.slice_mut(s![..i_end - i, ..j_end - j]);
         general_mat_mul(1.0, &product.rows.slice(s![i..i_end, ..]), &product.rows.slice(s![j..j_end, ..]).t(), 0.0, &mut g);
         product.scan(&tops[i..i_end], g.view(), j);
         if j != i {
-            let mut t = turned.slice_mut(s![..j_end - j, ..i_end - i]);
-            t.assign(&g.t());
-            product.scan(&tops[j..j_end], t.view(), i);
+            hits.scan(product, &tops[j..j_end], g.view(), i);
         }
     });
     tops.into_iter().map(|t| t.into_inner().unwrap_or_else(PoisonError::into_inner)).collect()
+}
+
+/// A query's candidates, whoever else panicked while holding them (a
+/// candidate set is valid after every offer).
+fn locked(top: &Mutex<TopK>) -> MutexGuard<'_, TopK> {
+    top.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The column side of a product tile: column `c` holds the products of
+/// query `c` with data rows `first..`. The keys are computed across the
+/// columns, sixteen at a time, against a snapshot of the queries' bounds, so
+/// the tile is read row by row and never transposed; what passes is kept per
+/// column and offered under each query's lock once. (A bound can only have
+/// fallen since the snapshot, and the offer checks again.)
+#[derive(Default)]
+struct ColumnHits {
+    bounds: Vec<f32>,
+    hits: Vec<Vec<(f32, u32)>>,
+}
+
+impl ColumnHits {
+    fn scan(&mut self, product: &Product, tops: &[Mutex<TopK>], gram: ArrayView2<f32>, first: usize) {
+        const LANES: usize = 16;
+        self.bounds.clear();
+        self.bounds.extend(tops.iter().map(|t| locked(t).bound32));
+        self.hits.resize_with(tops.len(), Vec::new);
+        let (bound_blocks, bound_rest) = self.bounds.as_chunks::<LANES>();
+        for (r, g) in gram.outer_iter().enumerate() {
+            let (offset, data_row) = (product.offsets[first + r], (first + r) as u32);
+            let g = g.to_slice().unwrap_or(&[]);
+            let (g_blocks, g_rest) = g.as_chunks::<LANES>();
+            for (c, (g, b)) in g_blocks.iter().zip(bound_blocks).enumerate() {
+                let keys: [f32; LANES] = std::array::from_fn(|l| offset + product.weight * g[l]);
+                let mut pass = (0..LANES).fold(0u32, |mask, l| mask | (u32::from(keys[l] <= b[l]) << l));
+                while pass != 0 {
+                    let l = pass.trailing_zeros() as usize;
+                    pass &= pass - 1;
+                    self.hits[LANES * c + l].push((keys[l], data_row));
+                }
+            }
+            let base = LANES * g_blocks.len();
+            for (l, (&g, &b)) in g_rest.iter().zip(bound_rest).enumerate() {
+                let key = offset + product.weight * g;
+                if key <= b {
+                    self.hits[base + l].push((key, data_row));
+                }
+            }
+        }
+        for (top, hits) in tops.iter().zip(&mut self.hits) {
+            if !hits.is_empty() {
+                let mut top = locked(top);
+                hits.drain(..).for_each(|(key, j)| top.offer(f64::from(key), j));
+            }
+        }
+    }
 }
 
 /// The data in the form the single-precision product wants: rows shifted by
@@ -180,8 +233,7 @@ impl Product {
     fn scan(&self, tops: &[Mutex<TopK>], gram: ArrayView2<f32>, first: usize) {
         let offsets = &self.offsets[first..first + gram.ncols()];
         for (top, g) in tops.iter().zip(gram.outer_iter()) {
-            let mut top = top.lock().unwrap_or_else(PoisonError::into_inner);
-            top.scan_keys(offsets, g.as_slice().unwrap_or(&[]), self.weight, first);
+            locked(top).scan_keys(offsets, g.as_slice().unwrap_or(&[]), self.weight, first);
         }
     }
 
