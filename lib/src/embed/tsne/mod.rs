@@ -41,12 +41,18 @@
 //! # Ok::<(), lowdim::Error>(())
 //! ```
 
+mod affinities;
+mod barnes_hut;
+mod gradient;
+
 use linfa::{DatasetBase, ParamGuard};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::randomized_pca::{normal, RandomizedPca};
+use affinities::{conditional_row, Sparse};
+use gradient::{Descent, Optimiser};
 use crate::error::{check_finite, Error, Result};
 use crate::neighbors::rng::{derive, xoshiro};
 use crate::neighbors::{KnnMethod, KnnParams};
@@ -56,10 +62,6 @@ use crate::plot::{scatter, Color, Figure};
 const STREAM_INIT: u64 = 0x75E_0001;
 /// Iterations with early exaggeration (scikit-learn's `_EXPLORATION_MAX_ITER`).
 const EXPLORATION_ITER: usize = 250;
-/// Progress is checked every this many iterations (scikit-learn's `_N_ITER_CHECK`).
-const CHECK_EVERY: usize = 50;
-/// Smallest probability in the KL divergence (float32's tiny, as scikit-learn).
-const TINY: f64 = 1.175_494_4e-38;
 
 /// How the embedding starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -386,303 +388,6 @@ impl<T> linfa::traits::Fit<Array2<f64>, T, Error> for TsneValidParams {
     }
 }
 
-/// One row of conditional probabilities for squared distances `sq`, with the
-/// precision found by scikit-learn's bisection on the entropy.
-fn conditional_row(sq: &[f64], perplexity: f64) -> Vec<f64> {
-    let desired = perplexity.ln();
-    let (mut beta, mut lo, mut hi) = (1.0f64, f64::NEG_INFINITY, f64::INFINITY);
-    let mut p = vec![0.0; sq.len()];
-    for _ in 0..100 {
-        let mut sum = 0.0;
-        for (pj, dj) in p.iter_mut().zip(sq) {
-            *pj = (-dj * beta).exp();
-            sum += *pj;
-        }
-        if sum == 0.0 {
-            sum = 1e-8;
-        }
-        let mut weighted = 0.0;
-        for (pj, dj) in p.iter_mut().zip(sq) {
-            *pj /= sum;
-            weighted += dj * *pj;
-        }
-        let diff = sum.ln() + beta * weighted - desired;
-        if diff.abs() <= 1e-5 {
-            break;
-        }
-        if diff > 0.0 {
-            lo = beta;
-            beta = if hi == f64::INFINITY { beta * 2.0 } else { (beta + hi) / 2.0 };
-        } else {
-            hi = beta;
-            beta = if lo == f64::NEG_INFINITY { beta / 2.0 } else { (beta + lo) / 2.0 };
-        }
-    }
-    p
-}
-
-/// A symmetric sparse matrix in compressed rows, normalised to sum 1.
-struct Sparse {
-    start: Vec<usize>,
-    cols: Vec<usize>,
-    vals: Vec<f64>,
-}
-
-impl Sparse {
-    /// Sums duplicate entries of each row, then divides by the total.
-    fn from_rows(mut rows: Vec<Vec<(usize, f64)>>) -> Self {
-        let mut start = vec![0];
-        let (mut cols, mut vals) = (Vec::new(), Vec::new());
-        for row in rows.iter_mut() {
-            row.sort_by_key(|&(j, _)| j);
-            for &(j, v) in row.iter() {
-                if cols.len() > *start.last().unwrap_or(&0) && cols.last() == Some(&j) {
-                    if let Some(last) = vals.last_mut() {
-                        *last += v;
-                    }
-                } else {
-                    cols.push(j);
-                    vals.push(v);
-                }
-            }
-            start.push(cols.len());
-        }
-        let total: f64 = vals.iter().sum::<f64>().max(f64::EPSILON);
-        vals.iter_mut().for_each(|v| *v /= total);
-        Sparse { start, cols, vals }
-    }
-
-    fn row(&self, i: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
-        (self.start[i]..self.start[i + 1]).map(move |e| (self.cols[e], self.vals[e]))
-    }
-}
-
-/// Where a descent phase is and when it stops.
-struct Descent {
-    it: usize,
-    momentum: f64,
-    exaggeration: f64,
-    stop: usize,
-    patience: usize,
-}
-
-/// Positions, momentum and gains of the gradient descent.
-struct Optimiser {
-    y: Vec<f64>,
-    c: usize,
-    theta: f64,
-    dof: f64,
-}
-
-impl Optimiser {
-    fn new(y: Vec<f64>, c: usize, theta: f64) -> Self {
-        Optimiser { y, c, theta, dof: (c as f64 - 1.0).max(1.0) }
-    }
-
-    /// scikit-learn's `_gradient_descent` from `state.it` to `state.stop`
-    /// (exclusive); returns the last KL divergence and leaves `state.it` at the
-    /// last iteration run.
-    fn descend(&mut self, p: &Sparse, state: &mut Descent, learning_rate: f64, min_grad_norm: f64) -> f64 {
-        let mut update = vec![0.0; self.y.len()];
-        let mut gains = vec![1.0; self.y.len()];
-        let (mut best_error, mut best_iter) = (f64::MAX, state.it);
-        let mut error = f64::MAX;
-        let mut i = state.it;
-        while i < state.stop {
-            let check = (i + 1) % CHECK_EVERY == 0 || i + 1 == state.stop;
-            let (grad, kl) = self.gradient(p, state.exaggeration, check);
-            let mut norm2 = 0.0;
-            for ((u, g), gain) in update.iter_mut().zip(grad).zip(gains.iter_mut()) {
-                *gain = f64::max(if *u * g < 0.0 { *gain + 0.2 } else { *gain * 0.8 }, 0.01);
-                let g = g * *gain;
-                norm2 += g * g;
-                *u = state.momentum * *u - learning_rate * g;
-            }
-            for (y, u) in self.y.iter_mut().zip(&update) {
-                *y += u;
-            }
-            state.it = i;
-            if let Some(kl) = kl {
-                error = kl;
-            }
-            if (i + 1) % CHECK_EVERY == 0 {
-                if error < best_error {
-                    best_error = error;
-                    best_iter = i;
-                } else if i - best_iter > state.patience {
-                    break;
-                }
-                if norm2.sqrt() <= min_grad_norm {
-                    break;
-                }
-            }
-            i += 1;
-        }
-        error
-    }
-
-    /// The gradient of KL(P‖Q) (with `P` times `exaggeration`) and, when asked,
-    /// the divergence itself.
-    fn gradient(&self, p: &Sparse, exaggeration: f64, with_error: bool) -> (Vec<f64>, Option<f64>) {
-        let c = self.c;
-        let n = self.y.len() / c;
-        let tree = Tree::build(&self.y, c);
-        let theta2 = self.theta * self.theta;
-        let negative: Vec<([f64; 3], f64)> = (0..n).into_par_iter().map(|i| tree.repulsion(i, &self.y, theta2, self.dof)).collect();
-        let sum_q: f64 = negative.iter().map(|(_, s)| s).sum::<f64>().max(f64::MIN_POSITIVE);
-        let exponent = (self.dof + 1.0) / 2.0;
-        let positive: Vec<([f64; 3], f64)> = (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let yi = &self.y[i * c..(i + 1) * c];
-                let (mut force, mut kl) = ([0.0; 3], 0.0);
-                for (j, pij) in p.row(i) {
-                    let pij = pij * exaggeration;
-                    let yj = &self.y[j * c..(j + 1) * c];
-                    let d2: f64 = yi.iter().zip(yj).map(|(a, b)| (a - b) * (a - b)).sum();
-                    let mut q = self.dof / (self.dof + d2);
-                    if self.dof != 1.0 {
-                        q = q.powf(exponent);
-                    }
-                    for a in 0..c {
-                        force[a] += pij * q * (yi[a] - yj[a]);
-                    }
-                    if with_error {
-                        kl += pij * (pij.max(TINY) / (q / sum_q).max(TINY)).ln();
-                    }
-                }
-                (force, kl)
-            })
-            .collect();
-        let scale = 2.0 * (self.dof + 1.0) / self.dof;
-        let mut grad = vec![0.0; n * c];
-        for i in 0..n {
-            for a in 0..c {
-                grad[i * c + a] = scale * (positive[i].0[a] - negative[i].0[a] / sum_q);
-            }
-        }
-        let kl = with_error.then(|| positive.iter().map(|(_, k)| k).sum());
-        (grad, kl)
-    }
-}
-
-/// A node of the 2^c-tree: its box, centre of mass and point count.
-struct Node {
-    sq_max_width: f64,
-    centre_of_mass: [f64; 3],
-    size: usize,
-    children: [u32; 8],
-    leaf: bool,
-}
-
-const NONE: u32 = u32::MAX;
-
-/// The Barnes–Hut tree over the embedding (quadtree in 2-D, octree in 3-D).
-struct Tree {
-    nodes: Vec<Node>,
-    leaf_of: Vec<u32>,
-    c: usize,
-}
-
-impl Tree {
-    fn build(y: &[f64], c: usize) -> Self {
-        let n = y.len() / c;
-        let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
-        for i in 0..n {
-            for a in 0..c {
-                lo[a] = lo[a].min(y[i * c + a]);
-                hi[a] = hi[a].max(y[i * c + a]);
-            }
-        }
-        for a in 0..c {
-            // Keep the largest point strictly inside the box.
-            hi[a] += (hi[a] - lo[a]).abs() * 1e-9 + f64::MIN_POSITIVE;
-        }
-        let mut tree = Tree { nodes: Vec::with_capacity(2 * n), leaf_of: vec![NONE; n], c };
-        tree.insert((0..n).collect(), lo, hi, y, 0);
-        tree
-    }
-
-    fn insert(&mut self, points: Vec<usize>, lo: [f64; 3], hi: [f64; 3], y: &[f64], depth: usize) -> u32 {
-        let c = self.c;
-        let id = self.nodes.len() as u32;
-        let mut com = [0.0; 3];
-        for &i in &points {
-            for a in 0..c {
-                com[a] += y[i * c + a];
-            }
-        }
-        com.iter_mut().for_each(|v| *v /= points.len() as f64);
-        let sq_max_width = (0..c).map(|a| (hi[a] - lo[a]).powi(2)).fold(0.0, f64::max);
-        let first = points[0];
-        let identical = points.iter().all(|&i| (0..c).all(|a| y[i * c + a] == y[first * c + a]));
-        let leaf = points.len() == 1 || identical || depth >= 60;
-        self.nodes.push(Node { sq_max_width, centre_of_mass: com, size: points.len(), children: [NONE; 8], leaf });
-        if leaf {
-            for &i in &points {
-                self.leaf_of[i] = id;
-            }
-            return id;
-        }
-        let mid: Vec<f64> = (0..c).map(|a| 0.5 * (lo[a] + hi[a])).collect();
-        let mut parts: Vec<Vec<usize>> = vec![Vec::new(); 1 << c];
-        for &i in &points {
-            let code = (0..c).fold(0, |acc, a| acc | (usize::from(y[i * c + a] >= mid[a]) << a));
-            parts[code].push(i);
-        }
-        for (code, part) in parts.into_iter().enumerate() {
-            if part.is_empty() {
-                continue;
-            }
-            let (mut clo, mut chi) = (lo, hi);
-            for a in 0..c {
-                if code >> a & 1 == 1 {
-                    clo[a] = mid[a];
-                } else {
-                    chi[a] = mid[a];
-                }
-            }
-            let child = self.insert(part, clo, chi, y, depth + 1);
-            self.nodes[id as usize].children[code] = child;
-        }
-        id
-    }
-
-    /// The unnormalised repulsion on point `i`, `Σⱼ qᵢⱼ²·(yᵢ − yⱼ)`, and `Σⱼ qᵢⱼ`
-    /// (self excluded), with distant cells summarised by their centre of mass.
-    fn repulsion(&self, i: usize, y: &[f64], theta2: f64, dof: f64) -> ([f64; 3], f64) {
-        let c = self.c;
-        let yi = &y[i * c..(i + 1) * c];
-        let exponent = (dof + 1.0) / 2.0;
-        let (mut force, mut sum_q) = ([0.0; 3], 0.0);
-        let mut stack = vec![0u32];
-        while let Some(id) = stack.pop() {
-            let node = &self.nodes[id as usize];
-            let mut diff = [0.0; 3];
-            let mut d2 = 0.0;
-            for a in 0..c {
-                diff[a] = yi[a] - node.centre_of_mass[a];
-                d2 += diff[a] * diff[a];
-            }
-            if node.leaf || node.sq_max_width < theta2 * d2 {
-                // The point's own leaf holds only copies of it (distance 0): count the others.
-                let size = if self.leaf_of[i] == id { node.size - 1 } else { node.size } as f64;
-                let mut q = dof / (dof + d2);
-                if dof != 1.0 {
-                    q = q.powf(exponent);
-                }
-                sum_q += size * q;
-                for a in 0..c {
-                    force[a] += size * q * q * diff[a];
-                }
-            } else {
-                stack.extend(node.children.iter().rev().filter(|&&ch| ch != NONE));
-            }
-        }
-        (force, sum_q)
-    }
-}
-
 /// `x` minus its column means, used by tests.
 #[cfg(test)]
 fn centre(x: &Array2<f64>) -> Array2<f64> {
@@ -691,6 +396,7 @@ fn centre(x: &Array2<f64>) -> Array2<f64> {
 
 #[cfg(test)]
 mod tests {
+    use super::barnes_hut::Tree;
     use super::*;
     use crate::data::{blobs, swiss_roll};
     use crate::metrics::trustworthiness;
