@@ -49,7 +49,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::common::{check_records, cluster_sizes, first_two, impl_cluster_display};
-use super::spectral_clustering::{SparseGraph, SpectralClustering};
+use super::affinity_graph::SparseGraph;
+use super::spectral_clustering::SpectralClustering;
 use crate::error::{Error, Result};
 
 /// Elastic-net subspace clustering: fitted model; start from [`Ensc::params`] or [`Ensc::ssc`].

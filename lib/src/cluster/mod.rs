@@ -19,6 +19,7 @@
 //! `davies_bouldin`; `match_subspaces` for recovered bases).
 
 pub(crate) mod common;
+mod affinity_graph;
 mod ensc;
 mod k_subspaces;
 mod kmeans_elbow;
