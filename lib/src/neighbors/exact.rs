@@ -141,16 +141,14 @@ struct ColumnHits {
 
 impl ColumnHits {
     fn scan(&mut self, product: &Product, tops: &[Mutex<TopK>], gram: ArrayView2<f32>, first: usize) {
-        const LANES: usize = 16;
         self.bounds.clear();
         self.bounds.extend(tops.iter().map(|t| locked(t).bound32));
         self.hits.resize_with(tops.len(), Vec::new);
-        let (bound_blocks, bound_rest) = self.bounds.as_chunks::<LANES>();
         for (r, g) in gram.outer_iter().enumerate() {
             let (offset, data_row) = (product.offsets[first + r], (first + r) as u32);
             let g = g.to_slice().unwrap_or(&[]);
-            let (g_blocks, g_rest) = g.as_chunks::<LANES>();
-            for (c, (g, b)) in g_blocks.iter().zip(bound_blocks).enumerate() {
+            let ((g_blocks, g_rest), (bound_blocks, bound_rest)) = (lanes(g), lanes(&self.bounds));
+            for (c, (g, b)) in g_blocks.zip(bound_blocks).enumerate() {
                 let keys: [f32; LANES] = std::array::from_fn(|l| offset + product.weight * g[l]);
                 let mut pass = (0..LANES).fold(0u32, |mask, l| mask | (u32::from(keys[l] <= b[l]) << l));
                 while pass != 0 {
@@ -159,7 +157,7 @@ impl ColumnHits {
                     self.hits[LANES * c + l].push((keys[l], data_row));
                 }
             }
-            let base = LANES * g_blocks.len();
+            let base = g.len() - g_rest.len();
             for (l, (&g, &b)) in g_rest.iter().zip(bound_rest).enumerate() {
                 let key = offset + product.weight * g;
                 if key <= b {
@@ -425,10 +423,9 @@ impl TopK {
     /// operations. (`f32 → f64` is exact, so the keys offered are the ones
     /// compared.)
     fn scan_keys(&mut self, offsets: &[f32], g: &[f32], weight: f32, first: usize) {
-        const LANES: usize = 16;
-        let (g_blocks, g_rest) = g.as_chunks::<LANES>();
-        let (o_blocks, o_rest) = offsets[..g.len()].as_chunks::<LANES>();
-        for (c, (o, g)) in o_blocks.iter().zip(g_blocks).enumerate() {
+        let (g_blocks, g_rest) = lanes(g);
+        let (o_blocks, o_rest) = lanes(&offsets[..g.len()]);
+        for (c, (o, g)) in o_blocks.zip(g_blocks).enumerate() {
             let keys: [f32; LANES] = std::array::from_fn(|l| o[l] + weight * g[l]);
             let bound = self.bound32;
             let mut hits = keys.iter().enumerate().fold(0u32, |mask, (l, &v)| mask | (u32::from(v <= bound) << l));
@@ -438,7 +435,7 @@ impl TopK {
                 self.offer(f64::from(keys[l]), (first + LANES * c + l) as u32);
             }
         }
-        let base = first + LANES * g_blocks.len();
+        let base = first + g.len() - g_rest.len();
         for (l, (&o, &g)) in o_rest.iter().zip(g_rest).enumerate() {
             self.offer(f64::from(o + weight * g), (base + l) as u32);
         }
@@ -461,8 +458,7 @@ impl TopK {
         let (_, kth, _) = self.buf.select_nth_unstable_by(self.want - 1, cmp_pair);
         self.bound = kth.0 + self.slack;
         let bound = self.bound;
-        let rounded = bound as f32;
-        self.bound32 = if f64::from(rounded) < bound { rounded.next_up() } else { rounded };
+        self.bound32 = f32_at_or_above(bound);
         self.buf.retain(|&(v, _)| v <= bound);
         // Many ties within the slack: give the buffer room so cuts stay rare.
         if 2 * self.buf.len() > self.room {
@@ -474,6 +470,30 @@ impl TopK {
     fn finish(&mut self) -> &[(f64, u32)] {
         self.cut();
         &self.buf
+    }
+}
+
+/// Keys are scanned this many at a time (one vector test per block).
+const LANES: usize = 16;
+
+/// `s` as whole blocks of [`LANES`] and the rest.
+fn lanes(s: &[f32]) -> (impl Iterator<Item = &[f32; LANES]>, &[f32]) {
+    let chunks = s.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    (chunks.filter_map(|c| <&[f32; LANES]>::try_from(c).ok()), rest)
+}
+
+/// The smallest f32 at or above `x` (`x` not NaN).
+fn f32_at_or_above(x: f64) -> f32 {
+    let r = x as f32;
+    if f64::from(r) >= x {
+        r
+    } else if r == 0.0 {
+        f32::from_bits(1)
+    } else if r > 0.0 {
+        f32::from_bits(r.to_bits() + 1)
+    } else {
+        f32::from_bits(r.to_bits() - 1)
     }
 }
 
@@ -554,6 +574,17 @@ mod tests {
                 assert!((g.distances()[[i, c]] - d).abs() <= 1e-9 * (1.0 + d), "row {i} rank {c}");
                 assert_eq!(g.indices()[[i, c]], j, "row {i} rank {c}");
             }
+        }
+    }
+
+    #[test]
+    fn single_precision_bounds_round_up() {
+        for x in [0.0, 1.0, 1.0 + 1e-12, -1.0 - 1e-12, 1e-50, -1e-50, 3.4e38 * 1.5, -3.4e38 * 1.5, f64::INFINITY, f64::NEG_INFINITY] {
+            let r = f32_at_or_above(x);
+            assert!(f64::from(r) >= x, "{x}: {r}");
+            // Nothing in f32 lies between x and r.
+            let below = if r == f32::NEG_INFINITY { r } else { f32::from_bits(if r > 0.0 { r.to_bits() - 1 } else if r == 0.0 { 0x8000_0001 } else { r.to_bits() + 1 }) };
+            assert!(r == f32::NEG_INFINITY || f64::from(below) < x, "{x}: {r} {below}");
         }
     }
 
