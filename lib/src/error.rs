@@ -63,7 +63,7 @@ impl From<ndarray::ShapeError> for Error {
 }
 
 /// Fails unless every entry is finite, naming `what` and the first bad position.
-pub fn check_finite<'a, S, D>(what: &str, a: &'a ndarray::ArrayBase<S, D>) -> Result<()>
+pub fn check_finite<S, D>(what: &str, a: &ndarray::ArrayBase<S, D>) -> Result<()>
 where
     S: ndarray::Data<Elem = f64>,
     D: ndarray::Dimension,

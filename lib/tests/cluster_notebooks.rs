@@ -101,7 +101,7 @@ fn lofkm_notebook_bars() -> Result<()> {
     );
     assert!(clustering_accuracy(&y, f.kmeans_labels())? < 0.5 && clustering_accuracy(&y, f.labels())? < 0.5);
     assert!(c.mean() > c0.mean() && c.poorly_connected() < c0.poorly_connected(), "{c0:?} {c:?}");
-    assert!(rise >= 0.0 && rise < 0.01, "SSE rise {rise}");
+    assert!((0.0..0.01).contains(&rise), "SSE rise {rise}");
     Ok(())
 }
 
@@ -144,7 +144,7 @@ fn ppp_notebook_main() -> Result<()> {
     let mut distinct: Vec<Vec<usize>> = Vec::new();
     let mut min_ari: f64 = 1.0;
     for a in &runs {
-        if !distinct.iter().any(|d| ari(d, a).map_or(false, |v| v > 1.0 - 1e-12)) {
+        if !distinct.iter().any(|d| ari(d, a).is_ok_and(|v| v > 1.0 - 1e-12)) {
             distinct.push(a.clone());
         }
         for b in &runs {

@@ -21,7 +21,7 @@ impl SparseGraph {
     /// From `(row, col, weight)` triplets; duplicates are summed, zeros dropped.
     /// The caller makes the triplets symmetric.
     pub fn from_triplets(n: usize, mut triplets: Vec<(usize, usize, f64)>) -> Self {
-        triplets.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        triplets.sort_by_key(|a| (a.0, a.1));
         let mut indptr = vec![0usize; n + 1];
         let mut indices = Vec::with_capacity(triplets.len());
         let mut weights: Vec<f64> = Vec::with_capacity(triplets.len());

@@ -398,12 +398,10 @@ impl Model {
         for (k, (u, mu)) in self.bases.iter().zip(&self.means).enumerate() {
             let centred = &rows - &mu.view().insert_axis(Axis(0));
             let proj = centred.dot(u);
-            for i in 0..m {
-                let total = centred.row(i).dot(&centred.row(i));
-                let inside = proj.row(i).dot(&proj.row(i));
-                let r = (total - inside).max(0.0);
-                if r < best[i].1 {
-                    best[i] = (k, r);
+            for ((c, p), best) in centred.outer_iter().zip(proj.outer_iter()).zip(best.iter_mut()) {
+                let r = (c.dot(&c) - p.dot(&p)).max(0.0);
+                if r < best.1 {
+                    *best = (k, r);
                 }
             }
         }
@@ -414,7 +412,7 @@ impl Model {
 /// Index drawn with probability proportional to `weights` (uniform when all are 0).
 fn draw_proportional(weights: &[f64], gen: &mut impl Rng) -> usize {
     let total: f64 = weights.iter().sum();
-    if !(total > 0.0) {
+    if total.is_nan() || total <= 0.0 {
         return gen.gen_range(0..weights.len());
     }
     let mut target = gen.gen::<f64>() * total;

@@ -281,10 +281,7 @@ impl PppValidParams {
         let stability = (agree.sum() - m as f64) / (m * (m - 1)) as f64;
         let medoid = (0..m).map(|a| (a, agree.row(a).sum())).fold((0, f64::NEG_INFINITY), |best, (a, s)| if s > best.1 { (a, s) } else { best }).0;
         let (labels, inertia) = runs[medoid].clone();
-        let (agreement, bic) = match gmm_scores(x, k, &labels, rng::derive(self.seed, STREAM, k as u64)) {
-            Some(s) => s,
-            None => (f64::NAN, f64::INFINITY),
-        };
+        let (agreement, bic) = gmm_scores(x, k, &labels, rng::derive(self.seed, STREAM, k as u64)).unwrap_or((f64::NAN, f64::INFINITY));
         Ok((PppCandidate { k, stability, agreement, bic, inertia }, labels))
     }
 }
@@ -311,7 +308,7 @@ fn gmm_scores(x: ArrayView2<f64>, k: usize, labels: &[usize], seed: u64) -> Opti
 /// `Σᵢ log Σₖ πₖ N(xᵢ; μₖ, Σₖ)` by Cholesky factors and log-sum-exp.
 fn log_likelihood(x: ArrayView2<f64>, weights: &Array1<f64>, means: &Array2<f64>, covariances: &ndarray::Array3<f64>) -> Option<f64> {
     let d = x.ncols();
-    let factors: Vec<Array2<f64>> = covariances.outer_iter().map(|c| cholesky(c)).collect::<Option<_>>()?;
+    let factors: Vec<Array2<f64>> = covariances.outer_iter().map(cholesky).collect::<Option<_>>()?;
     let log_norm: Vec<f64> = factors
         .iter()
         .zip(weights)
@@ -338,7 +335,7 @@ fn cholesky(a: ArrayView2<f64>) -> Option<Array2<f64>> {
             let s: f64 = (0..j).map(|t| l[[i, t]] * l[[j, t]]).sum();
             if i == j {
                 let v = a[[i, i]] - s;
-                if !(v > 0.0) {
+                if v.is_nan() || v <= 0.0 {
                     return None;
                 }
                 l[[i, i]] = v.sqrt();

@@ -59,7 +59,7 @@ pub fn mnist1d_model(kind: Mnist1dNet, device: Device, seed: u64) -> Model {
     match kind {
         Mnist1dNet::Linear => Model::new(device, seed, |p| torch_linear(&(p / "linear"), 40, 10)),
         Mnist1dNet::Mlp => Model::new(device, seed, |p| ResidualMlp::new(p, 40, 100, 10)),
-        Mnist1dNet::Cnn => Model::new(device, seed, |p| Cnn1d::new(p)),
+        Mnist1dNet::Cnn => Model::new(device, seed, Cnn1d::new),
         Mnist1dNet::Gru => Model::new(device, seed, |p| BiGru::new(p, 40, 6, 10)),
     }
 }

@@ -48,7 +48,7 @@ impl Optim {
                         return Err(bad(name, v));
                     }
                 }
-                if !(eps > 0.0) {
+                if eps.is_nan() || eps <= 0.0 {
                     return Err(Error::param("eps", format!("of the optimiser must be > 0; got {eps}")));
                 }
             }

@@ -30,7 +30,7 @@ pub fn to_array2(t: &Tensor) -> Result<Array2<f64>> {
     let size = t.size();
     let rows = size.first().copied().unwrap_or(1).max(0) as usize;
     let flat: Vec<f64> = Vec::<f64>::try_from(&t.f_flatten(0, -1)?)?;
-    let cols = if rows == 0 { 0 } else { flat.len() / rows };
+    let cols = flat.len().checked_div(rows).unwrap_or(0);
     Array2::from_shape_vec((rows, cols), flat).map_err(|e| Error::data(e.to_string()))
 }
 

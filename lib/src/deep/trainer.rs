@@ -212,7 +212,7 @@ impl Trainer {
         if self.batch_size == 0 {
             return Err(Error::param("batch_size", "must be ≥ 1; got 0"));
         }
-        if let Some(c) = self.clip.filter(|c| !(*c > 0.0)) {
+        if let Some(c) = self.clip.filter(|c| c.is_nan() || *c <= 0.0) {
             return Err(Error::param("clip_grad_norm", format!("must be > 0; got {c}")));
         }
         if let Schedule::Step { every: 0, .. } = self.schedule {
@@ -257,6 +257,12 @@ impl Trainer {
     }
 }
 
+/// A copy of every named weight (the best epoch's, for early stopping).
+type Weights = Vec<(String, Tensor)>;
+
+/// The mean of each named loss term.
+type Terms = Vec<(String, f64)>;
+
 /// The state of one training run.
 struct Run<'a> {
     vs: &'a VarStore,
@@ -266,7 +272,7 @@ struct Run<'a> {
     opt: OptState,
     history: History,
     epoch: usize,
-    best: Option<(f64, usize, Vec<(String, Tensor)>)>,
+    best: Option<(f64, usize, Weights)>,
     started: Instant,
     first_epoch: usize,
     total_steps: usize,
@@ -347,7 +353,7 @@ impl<'a> Run<'a> {
     }
 
     /// Mean loss, mean of each term (when several) and the last learning rate.
-    fn train_epoch(&mut self, cfg: &Trainer) -> Result<(f64, Vec<(String, f64)>, f64)> {
+    fn train_epoch(&mut self, cfg: &Trainer) -> Result<(f64, Terms, f64)> {
         let batches = epoch_batches(self.train.len(), cfg.batch_size, cfg.shuffle, cfg.seed, self.epoch);
         let per_epoch = batches.len();
         let names: Vec<String> = self.loss.names().iter().map(|s| s.to_string()).collect();
@@ -387,7 +393,7 @@ impl<'a> Run<'a> {
         value
     }
 
-    fn evaluate(&self, cfg: &Trainer) -> Result<(Option<f64>, Vec<(String, f64)>)> {
+    fn evaluate(&self, cfg: &Trainer) -> Result<(Option<f64>, Terms)> {
         let val_loss = match &cfg.validation {
             Some(v) => Some(eval_loss(self.net, self.loss, v)?),
             None => None,
@@ -485,13 +491,13 @@ fn parameter_names(vs: &VarStore) -> Vec<String> {
     names
 }
 
-fn copy_weights(vs: &VarStore) -> Vec<(String, Tensor)> {
-    let mut w: Vec<(String, Tensor)> = vs.variables().into_iter().map(|(n, t)| (n, t.detach().copy())).collect();
+fn copy_weights(vs: &VarStore) -> Weights {
+    let mut w: Weights = vs.variables().into_iter().map(|(n, t)| (n, t.detach().copy())).collect();
     w.sort_by(|a, b| a.0.cmp(&b.0));
     w
 }
 
-fn load_named(into: &mut [(String, Tensor)], from: Vec<(String, Tensor)>) {
+fn load_named(into: &mut [(String, Tensor)], from: Weights) {
     for (name, t) in from {
         if let Some((_, dst)) = into.iter_mut().find(|(n, _)| *n == name) {
             *dst = t;

@@ -230,7 +230,8 @@ mod tests {
     fn symmetric_and_consistent() {
         let m = molrg(9, &[2, 4], 1, 7).unwrap();
         let (a, b) = (m.bases[0].view(), m.bases[1].view());
-        let fns: [fn(ArrayView2<f64>, ArrayView2<f64>) -> Result<f64>; 4] =
+        type Distance = fn(ArrayView2<f64>, ArrayView2<f64>) -> Result<f64>;
+        let fns: [Distance; 4] =
             [geodesic_distance, chordal_distance, projection_distance, subspace_recovery_error];
         for f in fns {
             assert!((f(a, b).unwrap() - f(b, a).unwrap()).abs() < 1e-13);

@@ -67,7 +67,7 @@ pub fn approximate_leverage_scores(a: ArrayView2<f64>, sketch_rows: usize, proje
     for i in 0..n {
         // One bucket and one sign per row, both from the row's own stream.
         let h = derive(seed, stream::SKETCH, i as u64);
-        let bucket = ((h >> 1) as u128 * sketch_rows as u128 >> 63) as usize;
+        let bucket = (((h >> 1) as u128 * sketch_rows as u128) >> 63) as usize;
         let sign = if h & 1 == 0 { 1.0 } else { -1.0 };
         sketch.row_mut(bucket).scaled_add(sign, &a.row(i));
     }
