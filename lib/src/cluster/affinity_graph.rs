@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use crate::embed::shared::rbf_kernel;
 use crate::error::{check_finite, Error, Result};
+use crate::linalg::SymCsr;
 
 /// A symmetric non-negative weighted graph in compressed sparse rows.
 #[derive(Clone, Debug)]
@@ -20,27 +21,8 @@ pub(crate) struct SparseGraph {
 impl SparseGraph {
     /// From `(row, col, weight)` triplets; duplicates are summed, zeros dropped.
     /// The caller makes the triplets symmetric.
-    pub fn from_triplets(n: usize, mut triplets: Vec<(usize, usize, f64)>) -> Self {
-        triplets.sort_by_key(|a| (a.0, a.1));
-        let mut indptr = vec![0usize; n + 1];
-        let mut indices = Vec::with_capacity(triplets.len());
-        let mut weights: Vec<f64> = Vec::with_capacity(triplets.len());
-        let mut last: Option<(usize, usize)> = None;
-        for (r, c, w) in triplets {
-            if last == Some((r, c)) {
-                if let Some(x) = weights.last_mut() {
-                    *x += w;
-                }
-                continue;
-            }
-            last = Some((r, c));
-            indices.push(c);
-            weights.push(w);
-            indptr[r + 1] += 1;
-        }
-        for i in 0..n {
-            indptr[i + 1] += indptr[i];
-        }
+    pub fn from_triplets(n: usize, triplets: Vec<(usize, usize, f64)>) -> Self {
+        let (n, indptr, indices, weights) = SymCsr::from_triplets(n, triplets).into_parts();
         let mut g = SparseGraph { n, indptr, indices, weights };
         g.drop_zeros();
         g

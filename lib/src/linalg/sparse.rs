@@ -57,6 +57,12 @@ impl SymCsr {
         SymCsr { n, offsets, cols, vals }
     }
 
+    /// Order, row offsets, columns and values, for a caller with its own
+    /// compressed-row type.
+    pub(crate) fn into_parts(self) -> (usize, Vec<usize>, Vec<usize>, Vec<f64>) {
+        (self.n, self.offsets, self.cols, self.vals)
+    }
+
     /// Order of the matrix.
     pub(crate) fn n(&self) -> usize {
         self.n
