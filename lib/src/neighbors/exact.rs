@@ -14,8 +14,10 @@
 //! (from the inner-product error `|fl⟨a, b⟩ − ⟨a, b⟩| ≤ (d + 4)·2⁻²⁴·‖a‖‖b‖`
 //! and the key's own rounding). The candidates are then re-scored directly in
 //! double precision and sorted by (surrogate, index), so the result is exactly
-//! what a double-precision scan of all pairs gives. Few features, or manhattan:
-//! a direct double-precision scan.
+//! what a double-precision scan of all pairs gives. Up to 7 features
+//! (euclidean, manhattan) the search walks a k-d tree ([`super::kd_tree`]) with
+//! the same result; otherwise few features, or manhattan: a direct
+//! double-precision scan.
 //!
 //! Cost `O(n·m·d)` time for `m` queries against `n` points (half that for the
 //! data against itself), `O(k)` extra memory per query plus a single-precision
@@ -29,6 +31,7 @@ use rayon::prelude::*;
 
 use super::distance::Metric;
 use super::graph::KnnGraph;
+use super::kd_tree::{self, KdTree};
 
 /// Entries of one block's surrogate matrix.
 const BLOCK_ENTRIES: usize = 1 << 21;
@@ -44,6 +47,10 @@ const PAIR_TILE: usize = 256;
 /// (one [`TopK`] each) while there are at most this many wanted entries in all;
 /// beyond, it searches block by block and pays for the whole product.
 const SYMMETRIC_MAX_ENTRIES: usize = 1 << 23;
+
+/// Up to this many features, euclidean and manhattan searches walk a k-d tree
+/// (at 8 uniform features, 10k points, it was already slower than the scan).
+const KD_TREE_MAX_DIM: usize = 7;
 
 /// Below this many features a direct loop is as fast as the matrix product.
 const PRODUCT_MIN_DIM: usize = 16;
@@ -64,6 +71,10 @@ pub(crate) fn exact_search<'a>(
 ) -> KnnGraph {
     let (n, d) = data.dim();
     let m = queries.nrows();
+    if kd_tree::suits(metric, n, d, KD_TREE_MAX_DIM) {
+        let (indices, distances) = KdTree::build(data, metric).search(queries, k, exclude_self);
+        return assemble(m, k, indices, distances);
+    }
     let rows_per_block = (BLOCK_ENTRIES / n.max(1)).clamp(8, 256);
     let product = (metric.uses_dot() && d >= PRODUCT_MIN_DIM).then(|| Product::new(data, metric));
     let columns = (d < COLUMN_MAX_DIM).then(|| data.t().as_standard_layout().into_owned());
@@ -91,6 +102,11 @@ pub(crate) fn exact_search<'a>(
         indices.extend(idx);
         distances.extend(dist);
     }
+    assemble(m, k, indices, distances)
+}
+
+/// The graph from flat row-after-row indices and distances.
+fn assemble(m: usize, k: usize, indices: Vec<usize>, distances: Vec<f64>) -> KnnGraph {
     // The shapes are m × k by construction.
     let indices = Array2::from_shape_vec((m, k), indices).unwrap_or_else(|_| Array2::zeros((m, k)));
     let distances = Array2::from_shape_vec((m, k), distances).unwrap_or_else(|_| Array2::zeros((m, k)));
@@ -573,6 +589,49 @@ mod tests {
             for (c, &(d, j)) in want.iter().take(5).enumerate() {
                 assert!((g.distances()[[i, c]] - d).abs() <= 1e-9 * (1.0 + d), "row {i} rank {c}");
                 assert_eq!(g.indices()[[i, c]], j, "row {i} rank {c}");
+            }
+        }
+    }
+
+    /// Brute force by the search's own surrogate: what every path must equal
+    /// to the bit.
+    fn by_surrogate(data: &Array2<f64>, queries: &Array2<f64>, k: usize, metric: Metric, exclude_self: bool) -> (Vec<usize>, Vec<f64>) {
+        let mut out = (Vec::new(), Vec::new());
+        for (qi, q) in queries.outer_iter().enumerate() {
+            let q = q.to_vec();
+            let mut all: Vec<(f64, usize)> = (0..data.nrows())
+                .filter(|&j| !(exclude_self && j == qi))
+                .map(|j| (metric.surrogate(&q, data.row(j).as_slice().unwrap()), j))
+                .collect();
+            all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            for &(v, j) in all.iter().take(k) {
+                out.0.push(j);
+                out.1.push(metric.to_distance(v));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_kd_tree_equals_brute_force_to_the_bit() {
+        for d in [1, 3, 7] {
+            // Far from the origin, with exact duplicates (every fifth row on a
+            // lattice) and near-ties.
+            let x = Array2::from_shape_fn((700, d), |(i, j)| {
+                1e4 + ((i * 7 + j * 13) % 17) as f64 + if i % 5 == 0 { 0.0 } else { 1e-3 * ((i * (j + 3)) % 11) as f64 }
+            });
+            let queries = x.slice(s![..150, ..]).mapv(|v| v + 0.37);
+            for metric in [Metric::Euclidean, Metric::Manhattan] {
+                let prepared = metric.prepare(x.view(), "X").unwrap();
+                assert!(kd_tree::suits(metric, 700, d, KD_TREE_MAX_DIM));
+                let g = exact_search(&prepared, prepared.view(), 9, metric, true);
+                let (idx, dist) = by_surrogate(&prepared, &prepared, 9, metric, true);
+                assert_eq!(g.indices().iter().copied().collect::<Vec<_>>(), idx, "{metric} d = {d}");
+                assert_eq!(g.distances().iter().copied().collect::<Vec<_>>(), dist, "{metric} d = {d}");
+                let g = exact_search(&prepared, queries.view(), 4, metric, false);
+                let (idx, dist) = by_surrogate(&prepared, &queries, 4, metric, false);
+                assert_eq!(g.indices().iter().copied().collect::<Vec<_>>(), idx, "{metric} d = {d} queries");
+                assert_eq!(g.distances().iter().copied().collect::<Vec<_>>(), dist, "{metric} d = {d} queries");
             }
         }
     }

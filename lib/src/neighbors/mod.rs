@@ -8,7 +8,8 @@
 //!   itself excluded** (UMAP's `n_neighbors`, which counts the point, asks for
 //!   `n_neighbors − 1`).
 //!
-//! Exact search is blocked brute force with matrix products, `O(n²·d)` time.
+//! Exact search walks a k-d tree for few features (euclidean, manhattan) and is
+//! otherwise blocked brute force with matrix products, `O(n²·d)` time.
 //! Approximate search is NN-descent (Dong, Moses & Li, "Efficient k-nearest
 //! neighbor graph construction for generic similarity measures", WWW 2011)
 //! seeded with random-projection trees, with pynndescent's defaults; about
@@ -32,6 +33,7 @@ mod exact;
 mod graph;
 mod heap;
 mod index;
+mod kd_tree;
 mod nndescent;
 pub(crate) mod rng;
 mod rptree;
