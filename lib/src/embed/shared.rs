@@ -4,7 +4,8 @@
 //! a centred kernel as scikit-learn's `KernelPCA` takes them, and the `fit`
 //! plumbing every parameter type gets.
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut2, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_finite, Error, Result};
@@ -118,24 +119,36 @@ pub(crate) fn par_rows_mut(a: &mut Array2<f64>, f: impl Fn(usize, &mut [f64]) + 
 }
 
 /// The rbf kernel `exp(−γ‖aᵢ − bⱼ‖²)` of the rows of `a` against the rows of
-/// `b` (`None`: `a` against itself, with exactly 1 on the diagonal), from one
-/// matrix product as scikit-learn's `rbf_kernel` computes it: `‖a‖² + ‖b‖² −
-/// 2⟨a, b⟩`, clipped at 0 against rounding. Row-parallel.
+/// `b` (`None`: `a` against itself, with exactly 1 on the diagonal), from
+/// matrix products as scikit-learn's `rbf_kernel` computes it: `‖a‖² + ‖b‖² −
+/// 2⟨a, b⟩`, clipped at 0 against rounding. Each block of rows takes its
+/// product and its exponentials in one parallel task, while the block is in
+/// cache; one product of the whole matrix ran on one thread and wrote it to
+/// memory twice.
 pub(crate) fn rbf_kernel(a: ArrayView2<f64>, b: Option<ArrayView2<f64>>, gamma: f64) -> Array2<f64> {
-    let norms = |x: ArrayView2<f64>| -> Vec<f64> { x.outer_iter().map(|r| r.dot(&r)).collect() };
-    let na = norms(a);
-    let nb = b.map_or_else(|| na.clone(), norms);
-    let mut k = match b {
-        Some(b) => a.dot(&b.t()),
-        None => a.dot(&a.t()),
-    };
+    use rayon::prelude::*;
+    const ROWS: usize = 32;
     let same = b.is_none();
-    par_rows_mut(&mut k, |i, row| {
-        for (j, v) in row.iter_mut().enumerate() {
-            let d2 = if same && i == j { 0.0 } else { (na[i] + nb[j] - 2.0 * *v).max(0.0) };
-            *v = (-gamma * d2).exp();
-        }
-    });
+    let b = b.as_ref().map_or_else(|| a.view(), |b| b.view());
+    let norms = |x: ArrayView2<f64>| -> Vec<f64> { x.outer_iter().map(|r| r.dot(&r)).collect() };
+    let (na, nb) = (norms(a), norms(b.view()));
+    let (m, n) = (a.nrows(), b.nrows());
+    let mut k = Array2::<f64>::zeros((m, n));
+    if let Some(flat) = k.as_slice_mut().filter(|_| n > 0) {
+        flat.par_chunks_mut(ROWS * n).enumerate().for_each(|(block, chunk)| {
+            let first = block * ROWS;
+            let rows = chunk.len() / n;
+            let Ok(mut out) = ArrayViewMut2::from_shape((rows, n), chunk) else { return };
+            general_mat_mul(1.0, &a.slice(s![first..first + rows, ..]), &b.t(), 0.0, &mut out);
+            for (r, mut row) in out.outer_iter_mut().enumerate() {
+                let i = first + r;
+                for (j, v) in row.iter_mut().enumerate() {
+                    let d2 = if same && i == j { 0.0 } else { (na[i] + nb[j] - 2.0 * *v).max(0.0) };
+                    *v = (-gamma * d2).exp();
+                }
+            }
+        });
+    }
     k
 }
 
@@ -195,12 +208,14 @@ impl KernelCentring {
     }
 
     /// Centres kernel rows against the training points (`m × n_train`) with
-    /// the training statistics, in place.
+    /// the training statistics, in place; each row is read for its mean and
+    /// updated while in cache, rows in parallel.
     pub(crate) fn centre(&self, k: &mut Array2<f64>) {
-        let row_means = k.mean_axis(Axis(1)).unwrap_or_else(|| Array1::zeros(k.nrows()));
-        for (mut row, rm) in k.outer_iter_mut().zip(row_means.iter()) {
+        let n = k.ncols().max(1) as f64;
+        par_rows_mut(k, |_, row| {
+            let rm = row.iter().sum::<f64>() / n;
             row.iter_mut().zip(self.col_means.iter()).for_each(|(x, cm)| *x += self.all_mean - cm - rm);
-        }
+        });
     }
 }
 
