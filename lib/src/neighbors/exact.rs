@@ -513,6 +513,25 @@ fn f32_at_or_above(x: f64) -> f32 {
     }
 }
 
+/// A scored row ordered by (surrogate, index), for the tree searches' heaps
+/// (the top of a max-heap is the worst kept).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Candidate(pub f64, pub u32);
+
+impl Eq for Candidate {}
+
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        cmp_pair(&(self.0, self.1), &(other.0, other.1))
+    }
+}
+
 /// Orders (surrogate, index) pairs: nearer first, then smaller index.
 #[inline]
 pub(crate) fn cmp_pair(a: &(f64, u32), b: &(f64, u32)) -> std::cmp::Ordering {

@@ -1,7 +1,7 @@
 //! The built index: a kNN graph of the data plus what it takes to answer
 //! queries for new points.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use ndarray::{Array2, ArrayView2};
@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::distance::Metric;
-use super::exact::exact_search;
+use super::exact::{exact_search, Candidate};
 use super::graph::KnnGraph;
 use super::heap::{self, NONE};
 use super::nndescent::{nn_descent, NnDescentConfig};
@@ -441,24 +441,6 @@ impl KnnIndex {
         let mut row: Vec<(f64, u32)> = dist.into_iter().zip(idx).filter(|&(_, j)| j != NONE).collect();
         row.sort_unstable_by(super::exact::cmp_pair);
         row
-    }
-}
-
-/// A frontier entry ordered by (surrogate, index).
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Candidate(f64, u32);
-
-impl Eq for Candidate {}
-
-impl PartialOrd for Candidate {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Candidate {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.0.total_cmp(&other.0).then(self.1.cmp(&other.1))
     }
 }
 

@@ -13,13 +13,13 @@
 //! Cost: `O(n·log n)` to build; about `O(log n + k)` per query on data of low
 //! intrinsic dimension, degrading towards `O(n)` as the dimension grows.
 
-use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
 use super::distance::Metric;
+use super::exact::Candidate;
 
 /// Most points in a leaf.
 const LEAF_SIZE: usize = 16;
@@ -134,7 +134,7 @@ impl<'a> KdTree<'a> {
                 None => {
                     for &j in &self.order[start..end] {
                         let v = self.metric.surrogate(q, self.data.row(j).as_slice().unwrap_or(&[]));
-                        let c = Candidate(v, j);
+                        let c = Candidate(v, j as u32);
                         if best.len() < want {
                             best.push(c);
                         } else if best.peek().is_some_and(|top| c < *top) {
@@ -145,7 +145,7 @@ impl<'a> KdTree<'a> {
                 }
             }
         }
-        let mut out: Vec<(f64, usize)> = best.into_iter().map(|c| (c.0, c.1)).collect();
+        let mut out: Vec<(f64, usize)> = best.into_iter().map(|c| (c.0, c.1 as usize)).collect();
         out.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         out
     }
@@ -176,23 +176,5 @@ impl<'a> KdTree<'a> {
             d.extend(bd);
             (i, d)
         })
-    }
-}
-
-/// A scored row, ordered by (surrogate, index): the heap's top is the worst kept.
-#[derive(Clone, Copy, PartialEq)]
-struct Candidate(f64, usize);
-
-impl Eq for Candidate {}
-
-impl PartialOrd for Candidate {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Candidate {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.0.total_cmp(&other.0).then(self.1.cmp(&other.1))
     }
 }
