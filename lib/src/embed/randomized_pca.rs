@@ -40,20 +40,17 @@
 //! ```
 
 use linfa::{DatasetBase, ParamGuard};
-use ndarray::{concatenate, s, Array1, Array2, ArrayView2, Axis};
+use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_finite, Error, Result};
-use crate::linalg::symmetric_eigen;
+use crate::linalg::{par_dot, par_tdot, symmetric_eigen};
 use crate::neighbors::rng::{derive, xoshiro};
 
 /// Random stream of the Gaussian test matrix.
 const STREAM_TEST_MATRIX: u64 = 0x5CA1_0001;
-/// Rows per block of the parallel products (fixed, so sums never depend on threads).
-const BLOCK: usize = 512;
-
 /// How the power iterations re-normalise their products.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PowerNormalizer {
@@ -327,36 +324,6 @@ fn flip_signs(rows: &mut Array2<f64>) {
 /// One standard normal draw.
 pub(crate) fn normal(rng: &mut impl rand::Rng) -> f64 {
     StandardNormal.sample(rng)
-}
-
-/// `a·b`, computed in parallel over fixed row blocks of `a`.
-pub(crate) fn par_dot(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
-    if a.nrows() <= BLOCK {
-        return a.dot(&b);
-    }
-    let blocks: Vec<Array2<f64>> = a.axis_chunks_iter(Axis(0), BLOCK).collect::<Vec<_>>().into_par_iter().map(|chunk| chunk.dot(&b)).collect();
-    let views: Vec<_> = blocks.iter().map(|b| b.view()).collect();
-    concatenate(Axis(0), &views).unwrap_or_else(|_| a.dot(&b))
-}
-
-/// `aᵀ·b`: partial products of fixed row blocks in parallel, summed in block order.
-pub(crate) fn par_tdot(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
-    if a.nrows() <= BLOCK {
-        return a.t().dot(&b);
-    }
-    let starts: Vec<usize> = (0..a.nrows()).step_by(BLOCK).collect();
-    let partials: Vec<Array2<f64>> = starts
-        .into_par_iter()
-        .map(|s0| {
-            let end = (s0 + BLOCK).min(a.nrows());
-            a.slice(s![s0..end, ..]).t().dot(&b.slice(s![s0..end, ..]))
-        })
-        .collect();
-    let mut total = Array2::zeros((a.ncols(), b.ncols()));
-    for p in &partials {
-        total += p;
-    }
-    total
 }
 
 /// The permuted unit-lower factor `P·L` of `y = P·L·U` (partial pivoting), as

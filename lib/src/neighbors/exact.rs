@@ -32,6 +32,7 @@ use rayon::prelude::*;
 use super::distance::Metric;
 use super::graph::KnnGraph;
 use super::kd_tree::{self, KdTree};
+use super::principal_axes::PrincipalAxes;
 
 /// Entries of one block's surrogate matrix.
 const BLOCK_ENTRIES: usize = 1 << 21;
@@ -55,6 +56,13 @@ const KD_TREE_MAX_DIM: usize = 7;
 /// Below this many features a direct loop is as fast as the matrix product.
 const PRODUCT_MIN_DIM: usize = 16;
 
+/// The product runs over the leading principal axes only when they leave off
+/// less of the data's energy than single precision resolves, they are at most
+/// this share of the features, and there are at least [`AXES_MIN_ROWS`] rows
+/// and queries per feature to pay for finding them.
+const AXES_MAX_SHARE: f64 = 0.75;
+const AXES_MIN_ROWS: usize = 16;
+
 /// Below this many features the direct loop runs over the transposed data
 /// (the row kernels' eight-lane sums start at eight features).
 const COLUMN_MAX_DIM: usize = 8;
@@ -76,7 +84,7 @@ pub(crate) fn exact_search<'a>(
         return assemble(m, k, indices, distances);
     }
     let rows_per_block = (BLOCK_ENTRIES / n.max(1)).clamp(8, 256);
-    let product = (metric.uses_dot() && d >= PRODUCT_MIN_DIM).then(|| Product::new(data, metric));
+    let product = (metric.uses_dot() && d >= PRODUCT_MIN_DIM).then(|| Product::new(data, metric, m));
     let columns = (d < COLUMN_MAX_DIM).then(|| data.t().as_standard_layout().into_owned());
     let block = |start: usize| Block { data, queries, start, end: (start + rows_per_block).min(m), k, metric, exclude_self };
     let want = block(0).want();
@@ -121,19 +129,26 @@ fn assemble(m: usize, k: usize, indices: Vec<usize>, distances: Vec<f64>) -> Knn
 /// (see [`TopK`]).
 fn symmetric_candidates(product: &Product, want: usize) -> Vec<TopK> {
     let n = product.rows.nrows();
-    let tops: Vec<Mutex<TopK>> = product.norms.iter().map(|&qn| Mutex::new(TopK::with_slack(want, 2.0 * product.error(qn)))).collect();
+    let tops: Vec<Mutex<TopK>> =
+        product.norms.iter().zip(&product.tails).map(|(&qn, &tail)| Mutex::new(TopK::with_slack(want, 2.0 * product.error(qn, tail)))).collect();
     let tiles: Vec<usize> = (0..n).step_by(PAIR_TILE).collect();
-    let pairs: Vec<(usize, usize)> = tiles.iter().enumerate().flat_map(|(a, &i)| tiles[a..].iter().map(move |&j| (i, j))).collect();
+    // The diagonal tiles go first, so that every row's bound starts from the
+    // candidates of its own tile rather than from infinity, and far fewer keys
+    // pass on the others.
+    let (diagonal, pairs): (Vec<(usize, usize)>, Vec<(usize, usize)>) =
+        tiles.iter().enumerate().flat_map(|(a, &i)| tiles[a..].iter().map(move |&j| (i, j))).partition(|(i, j)| i == j);
     let buffers = || (Array2::<f32>::zeros((PAIR_TILE, PAIR_TILE)), ColumnHits::default());
-    pairs.par_iter().for_each_init(buffers, |(gram, hits), &(i, j)| {
-        let (i_end, j_end) = ((i + PAIR_TILE).min(n), (j + PAIR_TILE).min(n));
-        let mut g = gram.slice_mut(s![..i_end - i, ..j_end - j]);
-        general_mat_mul(1.0, &product.rows.slice(s![i..i_end, ..]), &product.rows.slice(s![j..j_end, ..]).t(), 0.0, &mut g);
-        product.scan(&tops[i..i_end], g.view(), j);
-        if j != i {
-            hits.scan(product, &tops[j..j_end], g.view(), i);
-        }
-    });
+    for pairs in [diagonal, pairs] {
+        pairs.par_iter().for_each_init(buffers, |(gram, hits), &(i, j)| {
+            let (i_end, j_end) = ((i + PAIR_TILE).min(n), (j + PAIR_TILE).min(n));
+            let mut g = gram.slice_mut(s![..i_end - i, ..j_end - j]);
+            general_mat_mul(1.0, &product.rows.slice(s![i..i_end, ..]), &product.rows.slice(s![j..j_end, ..]).t(), 0.0, &mut g);
+            product.scan(&tops[i..i_end], g.view(), j);
+            if j != i {
+                hits.scan(product, &tops[j..j_end], g.view(), i);
+            }
+        });
+    }
     tops.into_iter().map(|t| t.into_inner().unwrap_or_else(PoisonError::into_inner)).collect()
 }
 
@@ -192,28 +207,46 @@ impl ColumnHits {
 
 /// The data in the form the single-precision product wants: rows shifted by
 /// their mean (euclidean only: the distance does not change, the norms shrink)
-/// and scaled by a power of two (exact) so the largest entry is below 1.
+/// and scaled by a power of two (exact) so the largest entry is below 1; for
+/// data that lies in fewer dimensions than it has features, the rows'
+/// coordinates on their leading principal axes (see [`super::principal_axes`]).
 struct Product {
     shift: Option<Array1<f64>>,
     scale: f64,
+    axes: Option<PrincipalAxes>,
+    features: usize,
     rows: Array2<f32>,
     /// What each row adds to a query's ranking key: its squared norm (rounded
     /// to f32) for euclidean, nothing for the angular metrics.
     offsets: Vec<f32>,
     /// Squared norms of the shifted, scaled rows, in double precision.
     norms: Vec<f64>,
+    /// Norms of what each row has off the principal axes (zero without them).
+    tails: Vec<f64>,
     /// How a key counts the inner product: `−2⟨a, b⟩` for euclidean, `−⟨a, b⟩`
     /// for the angular metrics.
     weight: f32,
     max_norm: f64,
+    max_tail: f64,
     /// Bound on `|fl⟨a, b⟩ − ⟨a, b⟩| / (‖a‖‖b‖)` for f32 rows of this width,
     /// counting the rounding of the entries to f32.
     unit: f64,
 }
 
+/// Rows as the product takes them: single-precision coordinates, and the
+/// squared norms and tails of the double-precision rows.
+struct Prepared {
+    rows: Array2<f32>,
+    norms: Vec<f64>,
+    tails: Vec<f64>,
+}
+
 impl Product {
-    fn new(data: &Array2<f64>, metric: Metric) -> Self {
-        let shift = (metric == Metric::Euclidean).then(|| data.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(data.ncols())));
+    /// `queries`: how many rows will be searched for (finding the principal
+    /// axes only pays when there are many).
+    fn new(data: &Array2<f64>, metric: Metric, queries: usize) -> Self {
+        let (n, d) = data.dim();
+        let shift = (metric == Metric::Euclidean).then(|| data.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d)));
         let shifted = match &shift {
             Some(mean) => data - mean,
             None => data.clone(),
@@ -221,25 +254,54 @@ impl Product {
         let max_abs = shifted.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let scale = if max_abs > 0.0 { (-(max_abs.log2().ceil())).exp2() } else { 1.0 };
         let scaled = shifted * scale;
-        let norms: Vec<f64> = scaled.outer_iter().map(|r| r.dot(&r)).collect();
-        let max_norm = norms.iter().fold(0.0f64, |m, &v| m.max(v)).sqrt();
-        let unit = 1.05 * (data.ncols() as f64 + 4.0) * f64::from(f32::EPSILON) / 2.0;
-        let (offsets, weight) = match metric {
-            Metric::Euclidean => (norms.iter().map(|&v| v as f32).collect(), -2.0),
-            _ => (vec![0.0; norms.len()], -1.0),
+        let unit = |width: usize| 1.05 * (width as f64 + 4.0) * f64::from(f32::EPSILON) / 2.0;
+        let axes = (n.min(queries) >= AXES_MIN_ROWS * d)
+            .then(|| PrincipalAxes::leading(scaled.view(), unit(d), (AXES_MAX_SHARE * d as f64) as usize))
+            .flatten();
+        let mut product = Product {
+            shift,
+            scale,
+            unit: unit(axes.as_ref().map_or(d, PrincipalAxes::len)),
+            axes,
+            features: d,
+            rows: Array2::zeros((0, 0)),
+            offsets: Vec::new(),
+            norms: Vec::new(),
+            tails: Vec::new(),
+            weight: if metric == Metric::Euclidean { -2.0 } else { -1.0 },
+            max_norm: 0.0,
+            max_tail: 0.0,
         };
-        Product { shift, scale, rows: scaled.mapv(|v| v as f32), offsets, norms, weight, max_norm, unit }
+        let Prepared { rows, norms, tails } = product.prepare(scaled);
+        product.max_norm = norms.iter().fold(0.0f64, |m, &v| m.max(v)).sqrt();
+        product.max_tail = tails.iter().fold(0.0f64, |m, &v| m.max(v));
+        product.offsets = match metric {
+            Metric::Euclidean => norms.iter().map(|&v| v as f32).collect(),
+            _ => vec![0.0; n],
+        };
+        (product.rows, product.norms, product.tails) = (rows, norms, tails);
+        product
     }
 
-    /// A block of queries transformed like the data: f32 rows and f64 squared norms.
-    fn queries(&self, q: ArrayView2<f64>) -> (Array2<f32>, Vec<f64>) {
+    /// A block of queries transformed like the data.
+    fn queries(&self, q: ArrayView2<f64>) -> Prepared {
         let shifted = match &self.shift {
             Some(mean) => &q - mean,
             None => q.to_owned(),
         };
-        let scaled = shifted * self.scale;
+        self.prepare(shifted * self.scale)
+    }
+
+    /// Shifted, scaled rows in the product's coordinates.
+    fn prepare(&self, scaled: Array2<f64>) -> Prepared {
         let norms = scaled.outer_iter().map(|r| r.dot(&r)).collect();
-        (scaled.mapv(|v| v as f32), norms)
+        match &self.axes {
+            Some(axes) => {
+                let split = axes.split(scaled.view());
+                Prepared { rows: split.heads.mapv(|v| v as f32), norms, tails: split.tails }
+            }
+            None => Prepared { rows: scaled.mapv(|v| v as f32), norms, tails: vec![0.0; scaled.nrows()] },
+        }
     }
 
     /// Offers row `r` of `gram` (products with data rows `first..`) to the
@@ -251,24 +313,25 @@ impl Product {
         }
     }
 
-    /// How far a ranking key of a query with squared norm `qn` can be from the
-    /// double-precision surrogate it stands for, less `qn` (euclidean) or 1
-    /// (angular), which are the same for the whole row: twice the inner-product
-    /// bound (euclidean counts `−2⟨a, b⟩`), the absolute rounding of entries too
-    /// small for f32's normal range, the f32 rounding of the key itself (its
-    /// offset and its one subtraction, both below `‖b‖² + 2|⟨a, b⟩|`), and the
-    /// rounding of the double-precision arithmetic on both sides (relative to
+    /// How far a ranking key of a query with squared norm `qn` and tail
+    /// `tail` can be from the double-precision surrogate it stands for, less
+    /// `qn` (euclidean) or 1 (angular), which are the same for the whole row:
+    /// twice the inner-product bound (euclidean counts `−2⟨a, b⟩`; the bound
+    /// holds the f32 product's rounding, the absolute rounding of entries too
+    /// small for f32's normal range and, over principal axes, the tails and
+    /// the basis' defect), the f32 rounding of the key itself (its offset and
+    /// its one subtraction, both below `‖b‖² + 2|⟨a, b⟩|`), and the rounding of
+    /// the double-precision arithmetic on both sides (relative to
     /// `qn + ‖b‖²`, which bounds every surrogate up to a factor 2).
-    fn error(&self, qn: f64) -> f64 {
-        let d = self.rows.ncols() as f64;
+    fn error(&self, qn: f64, tail: f64) -> f64 {
+        let (width, d) = (self.rows.ncols() as f64, self.features as f64);
         let cross = qn.sqrt() * self.max_norm;
-        let dot = self.unit * cross + 1e-30 * d;
+        let off_axes = self.axes.as_ref().map_or(0.0, |a| 1.01 * (a.defect * cross + tail * self.max_tail));
+        let dot = self.unit * cross + 1e-30 * width + off_axes;
         let key = 1.01 * f64::from(f32::EPSILON) * (self.max_norm * self.max_norm + 2.0 * cross) + 1e-37;
         let double = 2.0 * (d + 4.0) * f64::EPSILON * (qn + self.max_norm * self.max_norm + 1.0);
         2.0 * dot + key + double
     }
-
-
 }
 
 /// One block of queries `start..end`.
@@ -334,18 +397,19 @@ impl Block<'_> {
     /// of it: scanning a block-wide product straight from memory cost more than
     /// the scan's arithmetic.
     fn by_product(&self, product: &Product) -> (Vec<usize>, Vec<f64>) {
-        let (q32, qnorms) = product.queries(self.queries.slice(s![self.start..self.end, ..]));
+        let queries = product.queries(self.queries.slice(s![self.start..self.end, ..]));
         let rows = self.end - self.start;
         // The keys are within `error` of the double-precision surrogates (less
         // a constant), so the true nearest are within twice it of the k-th key.
-        let mut tops: Vec<TopK> = qnorms.iter().map(|&qn| TopK::with_slack(self.want(), 2.0 * product.error(qn))).collect();
+        let mut tops: Vec<TopK> =
+            queries.norms.iter().zip(&queries.tails).map(|(&qn, &tail)| TopK::with_slack(self.want(), 2.0 * product.error(qn, tail))).collect();
         let n = self.data.nrows();
         let tile = (TILE_ENTRIES / rows).next_multiple_of(16).min(n);
         let mut gram = Array2::<f32>::zeros((rows, tile));
         for first in (0..n).step_by(tile) {
             let last = (first + tile).min(n);
             let mut g = gram.slice_mut(s![.., ..last - first]);
-            general_mat_mul(1.0, &q32, &product.rows.slice(s![first..last, ..]).t(), 0.0, &mut g);
+            general_mat_mul(1.0, &queries.rows, &product.rows.slice(s![first..last, ..]).t(), 0.0, &mut g);
             for (top, g) in tops.iter_mut().zip(g.outer_iter()) {
                 top.scan_keys(&product.offsets[first..last], g.as_slice().unwrap_or(&[]), product.weight, first);
             }
@@ -653,6 +717,62 @@ mod tests {
                 assert_eq!(g.distances().iter().copied().collect::<Vec<_>>(), dist, "{metric} d = {d} queries");
             }
         }
+    }
+
+    /// Rows on a 3-D subspace of 24 features, far from the origin, with exact
+    /// duplicates, near-ties and noise well below single precision.
+    fn flat(n: usize) -> Array2<f64> {
+        Array2::from_shape_fn((n, 24), |(i, j)| {
+            let t = [((i % 60) / 3) as f64, ((i * 7) % 11) as f64 * 0.5, if i % 6 == 0 { 0.0 } else { 1e-3 * (i % 5) as f64 }];
+            let noise = 1e-12 * (((i * 31 + j * 17) % 13) as f64 - 6.0);
+            1e3 + t[0] * (1.0 + j as f64 * 0.1) + t[1] * ((j % 5) as f64 - 2.0) + t[2] * (j as f64).sqrt() + noise
+        })
+    }
+
+    #[test]
+    fn a_search_over_principal_axes_equals_brute_force_to_the_bit() {
+        // Centred for euclidean, the rows span three axes, uncentred four; the
+        // third direction (1e-3 across) carries less of their energy than
+        // single precision resolves and is left in the tails.
+        for (metric, axes) in [(Metric::Euclidean, 2), (Metric::Cosine, 3)] {
+            let x = flat(600);
+            let prepared = metric.prepare(x.view(), "X").unwrap();
+            let product = Product::new(&prepared, metric, 600);
+            assert_eq!(product.axes.as_ref().map(PrincipalAxes::len), Some(axes), "{metric}");
+            assert!(product.max_tail > 1e-9 * product.max_norm, "{metric}");
+            let g = exact_search(&prepared, prepared.view(), 8, metric, true);
+            let (idx, dist) = by_surrogate(&prepared, &prepared, 8, metric, true);
+            assert_eq!(g.indices().iter().copied().collect::<Vec<_>>(), idx, "{metric}");
+            assert_eq!(g.distances().iter().copied().collect::<Vec<_>>(), dist, "{metric}");
+            // Queries off the subspace: large tails, wider candidate sets, same answer.
+            let queries = Array2::from_shape_fn((400, 24), |(i, j)| x[[i, j]] + if j == i % 24 { 30.0 } else { 0.0 });
+            let queries = metric.prepare(queries.view(), "queries").unwrap();
+            let g = exact_search(&prepared, queries.view(), 5, metric, false);
+            let (idx, dist) = by_surrogate(&prepared, &queries, 5, metric, false);
+            assert_eq!(g.indices().iter().copied().collect::<Vec<_>>(), idx, "{metric} queries");
+            assert_eq!(g.distances().iter().copied().collect::<Vec<_>>(), dist, "{metric} queries");
+        }
+    }
+
+    #[test]
+    fn tails_off_the_principal_axes_widen_the_candidates() {
+        // A jittered 30 × 20 grid on two axes, every row ±0.01 off them along
+        // a third (too little energy to earn an axis); queries 10 along that
+        // direction, where the tails reorder each shell of grid neighbours by
+        // more than single precision's rounding.
+        let x = Array2::from_shape_fn((600, 20), |(i, j)| match j {
+            0 => (i % 30) as f64 + 0.01 * (i % 7) as f64,
+            1 => (i / 30) as f64,
+            2 => if i % 2 == 0 { 0.01 } else { -0.01 },
+            _ => 0.0,
+        });
+        let product = Product::new(&x, Metric::Euclidean, 400);
+        assert_eq!(product.axes.as_ref().map(PrincipalAxes::len), Some(2));
+        let queries = Array2::from_shape_fn((400, 20), |(i, j)| x[[i, j]] + if j == 2 { 10.0 } else { 0.0 });
+        let g = exact_search(&x, queries.view(), 7, Metric::Euclidean, false);
+        let (idx, dist) = by_surrogate(&x, &queries, 7, Metric::Euclidean, false);
+        assert_eq!(g.indices().iter().copied().collect::<Vec<_>>(), idx);
+        assert_eq!(g.distances().iter().copied().collect::<Vec<_>>(), dist);
     }
 
     #[test]

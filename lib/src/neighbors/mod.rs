@@ -35,6 +35,7 @@ mod heap;
 mod index;
 mod kd_tree;
 mod nndescent;
+mod principal_axes;
 pub(crate) mod rng;
 mod rptree;
 
