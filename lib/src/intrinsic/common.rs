@@ -2,9 +2,8 @@
 //! neighbour graph of the distinct rows, PCA spectra, and the `fit` plumbing
 //! every parameter type gets.
 
-use std::cmp::Ordering;
-
 use ndarray::{Array2, ArrayView2, Axis};
+use rayon::prelude::*;
 
 use crate::error::{check_finite, Error, Result};
 use crate::linalg::symmetric_eigenvalues;
@@ -32,22 +31,23 @@ pub(crate) struct Distinct {
 impl Distinct {
     pub fn new(x: ArrayView2<f64>) -> Self {
         let n = x.nrows();
-        // Compare rows as points: -0.0 and 0.0 are the same coordinate.
-        let rows: Vec<Vec<f64>> = x.outer_iter().map(|r| r.iter().map(|v| v + 0.0).collect()).collect();
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| lexicographic(&rows[a], &rows[b]).then(a.cmp(&b)));
+        // Rows are grouped by a hash of their bits and compared exactly only
+        // within a group, so distinct data costs one pass and one sort of
+        // integers. (Compare rows as points: -0.0 and 0.0 are the same coordinate.)
+        let bits = |i: usize| x.row(i).into_iter().map(|v| (v + 0.0).to_bits()).collect::<Vec<u64>>();
+        let mut order: Vec<(u64, usize)> = (0..n).into_par_iter().map(|i| (row_hash(x.row(i)), i)).collect();
+        order.sort_unstable();
         // first[i]: the smallest index holding the same point as row i.
-        let mut first = vec![0usize; n];
-        let mut start = 0;
-        while start < n {
-            let mut end = start + 1;
-            while end < n && lexicographic(&rows[order[start]], &rows[order[end]]) == Ordering::Equal {
-                end += 1;
+        let mut first: Vec<usize> = (0..n).collect();
+        for group in order.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
+            let mut classes: Vec<(Vec<u64>, usize)> = Vec::new();
+            for &(_, i) in group {
+                let row = bits(i);
+                match classes.iter().find(|(bits, _)| *bits == row) {
+                    Some(&(_, earliest)) => first[i] = earliest,
+                    None => classes.push((row, i)),
+                }
             }
-            for &i in &order[start..end] {
-                first[i] = order[start];
-            }
-            start = end;
         }
         let mut position = vec![usize::MAX; n];
         let mut kept = Vec::new();
@@ -93,8 +93,10 @@ impl Distinct {
     }
 }
 
-fn lexicographic(a: &[f64], b: &[f64]) -> Ordering {
-    a.iter().zip(b).map(|(x, y)| x.partial_cmp(y).unwrap_or(Ordering::Equal)).find(|o| *o != Ordering::Equal).unwrap_or(Ordering::Equal)
+/// A hash of a row's coordinates as points (-0.0 and 0.0 alike), for
+/// grouping candidate duplicates.
+fn row_hash(row: ndarray::ArrayView1<f64>) -> u64 {
+    row.iter().fold(0u64, |h, v| (h.rotate_left(5) ^ (v + 0.0).to_bits()).wrapping_mul(0x517c_c1b7_2722_0a95))
 }
 
 /// Checks `lo ≤ k < n` for a neighbour count of `who`, naming the bound.
