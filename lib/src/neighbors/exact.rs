@@ -178,23 +178,16 @@ impl ColumnHits {
         for (r, g) in gram.outer_iter().enumerate() {
             let (offset, data_row) = (product.offsets[first + r], (first + r) as u32);
             let g = g.to_slice().unwrap_or(&[]);
-            let ((g_blocks, g_rest), (bound_blocks, bound_rest)) = (lanes(g), lanes(&self.bounds));
-            for (c, (g, b)) in g_blocks.zip(bound_blocks).enumerate() {
-                let keys: [f32; LANES] = std::array::from_fn(|l| offset + product.weight * g[l]);
-                let mut pass = (0..LANES).fold(0u32, |mask, l| mask | (u32::from(keys[l] <= b[l]) << l));
-                while pass != 0 {
-                    let l = pass.trailing_zeros() as usize;
-                    pass &= pass - 1;
-                    self.hits[LANES * c + l].push((keys[l], data_row));
+            let (weight, hits) = (product.weight, &mut self.hits);
+            let (g_blocks, b_blocks) = (g.chunks_exact(LANES), self.bounds[..g.len()].chunks_exact(LANES));
+            let (g_rest, b_rest) = (g_blocks.remainder(), b_blocks.remainder());
+            for (c, (g, b)) in g_blocks.zip(b_blocks).enumerate() {
+                if g.iter().zip(b).fold(false, |hit, (&g, &b)| hit | (offset + weight * g <= b)) {
+                    push_passing(&mut hits[LANES * c..], g, b, offset, weight, data_row);
                 }
             }
             let base = g.len() - g_rest.len();
-            for (l, (&g, &b)) in g_rest.iter().zip(bound_rest).enumerate() {
-                let key = offset + product.weight * g;
-                if key <= b {
-                    self.hits[base + l].push((key, data_row));
-                }
-            }
+            push_passing(&mut hits[base..], g_rest, b_rest, offset, weight, data_row);
         }
         for (top, hits) in tops.iter().zip(&mut self.hits) {
             if !hits.is_empty() {
@@ -497,27 +490,27 @@ impl TopK {
     }
 
     /// Offers the keys `offsets[j] + weight·g[j]` of data rows `first + j`
-    /// (in increasing order across calls), computed in single
-    /// precision sixteen at a time and compared with the bound as a block, so
-    /// the row is never written out and most of it costs a few vector
-    /// operations. (`f32 → f64` is exact, so the keys offered are the ones
-    /// compared.)
+    /// (in increasing order across calls), computed in single precision
+    /// sixteen at a time and compared with the bound as a block (one vector
+    /// test), so the row is never written out; only a block with a key that
+    /// meets the bound is offered key by key. (`f32 → f64` is exact, so the
+    /// keys offered are the ones compared.)
     fn scan_keys(&mut self, offsets: &[f32], g: &[f32], weight: f32, first: usize) {
-        let (g_blocks, g_rest) = lanes(g);
-        let (o_blocks, o_rest) = lanes(&offsets[..g.len()]);
+        let (o_blocks, g_blocks) = (offsets[..g.len()].chunks_exact(LANES), g.chunks_exact(LANES));
+        let (o_rest, g_rest) = (o_blocks.remainder(), g_blocks.remainder());
         for (c, (o, g)) in o_blocks.zip(g_blocks).enumerate() {
-            let keys: [f32; LANES] = std::array::from_fn(|l| o[l] + weight * g[l]);
             let bound = self.bound32;
-            let mut hits = keys.iter().enumerate().fold(0u32, |mask, (l, &v)| mask | (u32::from(v <= bound) << l));
-            while hits != 0 {
-                let l = hits.trailing_zeros() as usize;
-                hits &= hits - 1;
-                self.offer(f64::from(keys[l]), (first + LANES * c + l) as u32);
+            if o.iter().zip(g).fold(false, |hit, (&o, &g)| hit | (o + weight * g <= bound)) {
+                self.offer_all(o, g, weight, first + LANES * c);
             }
         }
-        let base = first + g.len() - g_rest.len();
-        for (l, (&o, &g)) in o_rest.iter().zip(g_rest).enumerate() {
-            self.offer(f64::from(o + weight * g), (base + l) as u32);
+        self.offer_all(o_rest, g_rest, weight, first + g.len() - g_rest.len());
+    }
+
+    /// Offers every key of a block (each is checked against the bound).
+    fn offer_all(&mut self, offsets: &[f32], g: &[f32], weight: f32, first: usize) {
+        for (l, (&o, &g)) in offsets.iter().zip(g).enumerate() {
+            self.offer(f64::from(o + weight * g), (first + l) as u32);
         }
     }
 
@@ -556,11 +549,15 @@ impl TopK {
 /// Keys are scanned this many at a time (one vector test per block).
 const LANES: usize = 16;
 
-/// `s` as whole blocks of [`LANES`] and the rest.
-fn lanes(s: &[f32]) -> (impl Iterator<Item = &[f32; LANES]>, &[f32]) {
-    let chunks = s.chunks_exact(LANES);
-    let rest = chunks.remainder();
-    (chunks.filter_map(|c| <&[f32; LANES]>::try_from(c).ok()), rest)
+/// Pushes data row `row` onto the hits of each column whose key
+/// `offset + weight·g` meets the column's bound.
+fn push_passing(hits: &mut [Vec<(f32, u32)>], g: &[f32], bounds: &[f32], offset: f32, weight: f32, row: u32) {
+    for ((hits, &g), &b) in hits.iter_mut().zip(g).zip(bounds) {
+        let key = offset + weight * g;
+        if key <= b {
+            hits.push((key, row));
+        }
+    }
 }
 
 /// The smallest f32 at or above `x` (`x` not NaN).

@@ -11,8 +11,12 @@
 //! and tight when the tails are small.
 
 use ndarray::{Array2, ArrayView2, Axis};
+use rayon::prelude::*;
 
-use crate::linalg::{par_dot, par_tdot, symmetric_eigen_householder};
+use crate::linalg::{par_tdot, symmetric_eigen_householder};
+
+/// Rows per parallel block of [`PrincipalAxes::split`].
+const SPLIT_ROWS: usize = 256;
 
 /// A basis of leading principal axes.
 pub(super) struct PrincipalAxes {
@@ -58,11 +62,22 @@ impl PrincipalAxes {
     }
 
     /// Each row's coordinates on the axes and the norm of its remainder.
+    /// Blocks of rows go in parallel, so that what is left of each block
+    /// stays in cache and is never written out whole.
     pub(super) fn split(&self, rows: ArrayView2<f64>) -> Split {
-        let heads = par_dot(rows, self.basis.view());
-        let back = par_dot(heads.view(), self.basis.t());
-        let tails = (&rows - &back).map_axis(Axis(1), |r| r.dot(&r).sqrt()).to_vec();
-        Split { heads, tails }
+        let blocks: Vec<(Array2<f64>, Vec<f64>)> = rows
+            .axis_chunks_iter(Axis(0), SPLIT_ROWS)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|block| {
+                let heads = block.dot(&self.basis);
+                let left = &block - &heads.dot(&self.basis.t());
+                (heads, left.outer_iter().map(|r| r.dot(&r).sqrt()).collect())
+            })
+            .collect();
+        let views: Vec<_> = blocks.iter().map(|(h, _)| h.view()).collect();
+        let heads = ndarray::concatenate(Axis(0), &views).unwrap_or_else(|_| Array2::zeros((0, self.len())));
+        Split { heads, tails: blocks.into_iter().flat_map(|(_, t)| t).collect() }
     }
 }
 
