@@ -135,8 +135,8 @@ fn symmetric_candidates(product: &Product, want: usize) -> Vec<TopK> {
     // The diagonal tiles go first, so that every row's bound starts from the
     // candidates of its own tile rather than from infinity, and far fewer keys
     // pass on the others.
-    let (diagonal, pairs): (Vec<(usize, usize)>, Vec<(usize, usize)>) =
-        tiles.iter().enumerate().flat_map(|(a, &i)| tiles[a..].iter().map(move |&j| (i, j))).partition(|(i, j)| i == j);
+    let pairs = tiles.iter().enumerate().flat_map(|(a, &i)| tiles[a..].iter().map(move |&j| (i, j)));
+    let (diagonal, pairs): (Vec<_>, Vec<_>) = pairs.partition(|(i, j)| i == j);
     let buffers = || (Array2::<f32>::zeros((PAIR_TILE, PAIR_TILE)), ColumnHits::default());
     for pairs in [diagonal, pairs] {
         pairs.par_iter().for_each_init(buffers, |(gram, hits), &(i, j)| {
