@@ -8,7 +8,9 @@
 //! For rows `a = Bh_a + r_a` with `h_a = Bᵀa` and `B`'s columns orthonormal up
 //! to `E = BᵀB − I`, `⟨a, b⟩ = ⟨h_a, h_b⟩ − h_aᵀEh_b + ⟨r_a, r_b⟩`, so
 //! `|⟨a, b⟩ − ⟨h_a, h_b⟩| ≤ ‖E‖·‖h_a‖‖h_b‖ + ‖r_a‖‖r_b‖`: exact for any basis,
-//! and tight when the tails are small.
+//! and tight when the tails are small. (With `h_a` rounded, `r_a = a − Bh_a`
+//! of the rounded heads keeps the identity up to the heads' rounding, which
+//! the defect counts.)
 
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
@@ -52,7 +54,9 @@ impl PrincipalAxes {
         let basis = vectors.slice(ndarray::s![.., ..m]).to_owned();
         let gap = basis.t().dot(&basis) - Array2::<f64>::eye(m);
         let orthogonality = gap.iter().map(|v| v * v).sum::<f64>().sqrt();
-        let defect = orthogonality + 4.0 * (d + m + 4) as f64 * f64::EPSILON;
+        // The heads are rounded by at most γ_d·√m·‖a‖ in norm, the tails by
+        // γ_(m+1)·(1 + √m)·‖a‖ (columns of unit norm, `‖|B|‖ ≤ √m`).
+        let defect = orthogonality + 4.0 * (1.0 + (m as f64).sqrt()) * (d + m + 4) as f64 * f64::EPSILON;
         Some(PrincipalAxes { basis, defect })
     }
 
