@@ -234,6 +234,21 @@ struct Prepared {
     tails: Vec<f64>,
 }
 
+impl Prepared {
+    /// Shifted, scaled rows in the product's coordinates: on the principal
+    /// axes when there are some.
+    fn new(axes: Option<&PrincipalAxes>, scaled: Array2<f64>) -> Self {
+        let norms = scaled.outer_iter().map(|r| r.dot(&r)).collect();
+        match axes {
+            Some(axes) => {
+                let split = axes.split(scaled.view());
+                Prepared { rows: split.heads.mapv(|v| v as f32), norms, tails: split.tails }
+            }
+            None => Prepared { rows: scaled.mapv(|v| v as f32), norms, tails: vec![0.0; scaled.nrows()] },
+        }
+    }
+}
+
 impl Product {
     /// `queries`: how many rows will be searched for (finding the principal
     /// axes only pays when there are many).
@@ -251,29 +266,15 @@ impl Product {
         let axes = (n.min(queries) >= AXES_MIN_ROWS * d)
             .then(|| PrincipalAxes::leading(scaled.view(), unit(d), (AXES_MAX_SHARE * d as f64) as usize))
             .flatten();
-        let mut product = Product {
-            shift,
-            scale,
-            unit: unit(axes.as_ref().map_or(d, PrincipalAxes::len)),
-            axes,
-            features: d,
-            rows: Array2::zeros((0, 0)),
-            offsets: Vec::new(),
-            norms: Vec::new(),
-            tails: Vec::new(),
-            weight: if metric == Metric::Euclidean { -2.0 } else { -1.0 },
-            max_norm: 0.0,
-            max_tail: 0.0,
+        let Prepared { rows, norms, tails } = Prepared::new(axes.as_ref(), scaled);
+        let max_norm = norms.iter().fold(0.0f64, |m, &v| m.max(v)).sqrt();
+        let max_tail = tails.iter().fold(0.0f64, |m, &v| m.max(v));
+        let (offsets, weight) = match metric {
+            Metric::Euclidean => (norms.iter().map(|&v| v as f32).collect(), -2.0),
+            _ => (vec![0.0; n], -1.0),
         };
-        let Prepared { rows, norms, tails } = product.prepare(scaled);
-        product.max_norm = norms.iter().fold(0.0f64, |m, &v| m.max(v)).sqrt();
-        product.max_tail = tails.iter().fold(0.0f64, |m, &v| m.max(v));
-        product.offsets = match metric {
-            Metric::Euclidean => norms.iter().map(|&v| v as f32).collect(),
-            _ => vec![0.0; n],
-        };
-        (product.rows, product.norms, product.tails) = (rows, norms, tails);
-        product
+        let unit = unit(axes.as_ref().map_or(d, PrincipalAxes::len));
+        Product { shift, scale, axes, features: d, rows, offsets, norms, tails, weight, max_norm, max_tail, unit }
     }
 
     /// A block of queries transformed like the data.
@@ -282,19 +283,7 @@ impl Product {
             Some(mean) => &q - mean,
             None => q.to_owned(),
         };
-        self.prepare(shifted * self.scale)
-    }
-
-    /// Shifted, scaled rows in the product's coordinates.
-    fn prepare(&self, scaled: Array2<f64>) -> Prepared {
-        let norms = scaled.outer_iter().map(|r| r.dot(&r)).collect();
-        match &self.axes {
-            Some(axes) => {
-                let split = axes.split(scaled.view());
-                Prepared { rows: split.heads.mapv(|v| v as f32), norms, tails: split.tails }
-            }
-            None => Prepared { rows: scaled.mapv(|v| v as f32), norms, tails: vec![0.0; scaled.nrows()] },
-        }
+        Prepared::new(self.axes.as_ref(), shifted * self.scale)
     }
 
     /// Offers row `r` of `gram` (products with data rows `first..`) to the
