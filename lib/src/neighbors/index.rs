@@ -9,7 +9,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::distance::Metric;
-use super::exact::{exact_search, Candidate};
+use super::exact::exact_search;
+use super::top_k::Candidate;
 use super::graph::KnnGraph;
 use super::heap::{self, NONE};
 use super::nndescent::{nn_descent, NnDescentConfig};
@@ -439,7 +440,7 @@ impl KnnIndex {
         }
         visited.clear();
         let mut row: Vec<(f64, u32)> = dist.into_iter().zip(idx).filter(|&(_, j)| j != NONE).collect();
-        row.sort_unstable_by(super::exact::cmp_pair);
+        row.sort_unstable_by(super::top_k::cmp_pair);
         row
     }
 }

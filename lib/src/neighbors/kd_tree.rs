@@ -19,7 +19,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
 use super::distance::Metric;
-use super::exact::Candidate;
+use super::top_k::Candidate;
 
 /// Most points in a leaf.
 const LEAF_SIZE: usize = 16;

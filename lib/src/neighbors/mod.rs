@@ -38,6 +38,7 @@ mod nndescent;
 mod principal_axes;
 pub(crate) mod rng;
 mod rptree;
+mod top_k;
 
 pub(crate) use distance::dot;
 pub use distance::Metric;

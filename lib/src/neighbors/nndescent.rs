@@ -360,7 +360,7 @@ fn finish(heaps: &Heaps, data: &Array2<f64>, metric: Metric, order: &[u32]) -> K
         .map(|new| {
             let i = order[new] as usize;
             let mut r: Vec<(f64, u32)> = heaps.members(new).map(|j| order[j as usize]).map(|j| (metric.surrogate(row(i), row(j as usize)), j)).collect();
-            r.sort_unstable_by(super::exact::cmp_pair);
+            r.sort_unstable_by(super::top_k::cmp_pair);
             (i, r)
         })
         .collect();
