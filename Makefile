@@ -19,13 +19,16 @@ lab: setup
 
 test: setup test-rust test-notebooks
 
+# The kernel's tests build in release, on the dependencies (the evcxr library)
+# its binary already compiled there, instead of compiling them a second time.
 test-rust:
-	$(ENV) cargo test --workspace --locked
+	$(ENV) cargo test -p lowdim --locked
+	$(ENV) cargo test -p lowdim-kernel --release --locked
 	$(ENV) cargo test -p lowdim --no-default-features --locked
 
 test-notebooks:
 	$(ENV) python kernel/scripts/run_notebooks.py --out "$(EXECUTED)" \
-	  --fallback-check --browser-check tutorials/01_first_embedding.ipynb notebooks tutorials
+	  --fallback-check --kernel-checks --browser-check tutorials/01_first_embedding.ipynb notebooks tutorials
 
 doctor:
 	@$(ENV) "$$CARGO_TARGET_DIR/release/lowdim-kernel" doctor

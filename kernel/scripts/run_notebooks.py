@@ -1,11 +1,15 @@
 """Executes notebooks headless through the real rust-lowdim kernel, one after another.
 
-usage: run_notebooks.py [--out DIR] [--browser-check NOTEBOOK] PATH...
+usage: run_notebooks.py [--out DIR] [--browser-check NOTEBOOK] [--fallback-check]
+                        [--kernel-checks] PATH...
 
 Each PATH is a notebook or a folder of them. A notebook passes when every cell runs
-without error (cells that state a number `assert!` it). Executed copies go to --out.
+without error: the kernel replies "error" to a cell that panics (a failed `assert!`)
+or whose `?` returns an `Err`, and nbclient stops there. Executed copies go to --out.
 --browser-check exports that executed notebook to HTML and loads it in headless
 Chromium with no network, checking that every figure actually drew.
+--fallback-check starts a kernel with a broken config and checks its answer.
+--kernel-checks runs kernel_checks.py: error replies, interrupts, a start offline.
 Ends with the line `N passed, N failed`; exits 1 if anything failed.
 """
 import argparse
@@ -35,18 +39,6 @@ def notebooks(paths):
             yield p
 
 
-def first_panic(nb):
-    """evcxr reports a panic (a failed `assert!`, say) on stderr with status "ok",
-    so the runner reads the outputs: a cell whose stderr says `panicked at` failed."""
-    for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
-        err = "".join(o.get("text", "") for o in cell.get("outputs", [])
-                      if o.get("output_type") == "stream" and o.get("name") == "stderr")
-        match = re.search(r"panicked at ([^\n]*)\n([^\n]*)", err)
-        if match:
-            return f"code cell {i + 1} panicked at {match.group(1)}\n{match.group(2)}\n---\n{cell.source}"
-    return None
-
-
 def execute(path, out_dir):
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, kernel_name=KERNEL, timeout=CELL_TIMEOUT_S,
@@ -54,7 +46,7 @@ def execute(path, out_dir):
     t0 = time.time()
     try:
         client.execute()
-        error = first_panic(nb)
+        error = None
     except (CellExecutionError, CellTimeoutError) as e:
         error = str(e)
     except Exception as e:  # the kernel died or never started
@@ -173,11 +165,11 @@ def fallback_check():
         else:
             os.environ["JUPYTER_PATH"] = saved
         shutil.rmtree(scratch, ignore_errors=True)
-    text = "".join(m["content"].get("text", "") for m in seen if m["msg_type"] == "stream")
+    errors = [m["content"] for m in seen if m["msg_type"] == "error"]
+    text = "\n".join(f"{e['ename']}: {e['evalue']}" for e in errors)
     print("    fallback answer: " + " | ".join(text.strip().splitlines()[:4]))
-    if "could not" in text or "stopped" in text:
-        if "lowdim_no_such_crate" in text and "doctor" in text:
-            return None
+    if "could not" in text and "lowdim_no_such_crate" in text and "doctor" in text:
+        return None
     return "a broken config did not produce a readable error naming the problem"
 
 
@@ -187,6 +179,7 @@ def main():
     ap.add_argument("--out", default=None)
     ap.add_argument("--browser-check", default=None)
     ap.add_argument("--fallback-check", action="store_true")
+    ap.add_argument("--kernel-checks", action="store_true")
     args = ap.parse_args()
     out_dir = pathlib.Path(args.out or tempfile.mkdtemp(prefix="lowdim-executed-"))
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -218,6 +211,17 @@ def main():
         else:
             passed += 1
             print("ok   broken-config check: the kernel explains what is wrong")
+    if args.kernel_checks:
+        import kernel_checks
+        for check in (kernel_checks.session_checks, kernel_checks.offline_check):
+            t0 = time.time()
+            problem = check()
+            if problem:
+                failed += 1
+                print(f"FAIL kernel check {check.__name__} ({time.time() - t0:.0f}s): {problem}", flush=True)
+            else:
+                passed += 1
+                print(f"ok   kernel check {check.__name__} ({time.time() - t0:.0f}s)", flush=True)
     print(f"executed notebooks are in {out_dir}")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0

@@ -5,7 +5,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 source kernel/scripts/env.sh
-EVCXR_VERSION=0.22.0
 
 step() { printf '==> %s\n' "$*"; }
 timed() { local t0=$SECONDS; "$@"; printf '    (%ds)\n' $((SECONDS - t0)); }
@@ -43,22 +42,25 @@ rust_src() {
   rustup component add rust-src
 }
 
-evcxr() {
-  cargo install --list | grep -qx "evcxr_jupyter v$EVCXR_VERSION:" && return 0
-  step "building evcxr_jupyter $EVCXR_VERSION (about 8 minutes on 2 cores, once)"
-  timed cargo install evcxr_jupyter --locked --version "$EVCXR_VERSION"
+kernel() {
+  # Every crate of the workspace on disk once: the kernel starts with no network.
+  cargo fetch --locked -q
+  step "building the Jupyter kernel (the evcxr library inside: about 8 minutes on 2 cores, once)"
+  timed cargo build --release --locked -q -p lowdim-kernel
+  "$CARGO_TARGET_DIR/release/lowdim-kernel" install --venv "$LOWDIM_VENV"
 }
 
-kernel() {
-  # Every crate of the workspace on disk once, so later builds need no network.
-  cargo fetch --locked -q
-  step "registering the Jupyter kernel rust-lowdim"
-  cargo build --release --locked -q -p lowdim-kernel
-  "$CARGO_TARGET_DIR/release/lowdim-kernel" install --venv "$LOWDIM_VENV"
+# Starts the kernel once and runs a cell: the first start compiles lowdim, libtorch's
+# bindings and plotly into a build directory that later starts reuse.
+first_start() {
+  local stamp="$LOWDIM_HOME/evcxr/.warm-$(cksum < Cargo.lock | cut -d' ' -f1)"
+  [ -e "$stamp" ] && return 0
+  step "starting the kernel once (a cold start compiles lowdim and its dependencies: minutes)"
+  timed python kernel/scripts/check_kernel.py && touch "$stamp"
 }
 
 system_packages
 python_venv
 rust_src
-evcxr
 kernel
+first_start

@@ -25,7 +25,7 @@ impl Report {
 pub fn doctor(args: &[String]) -> Result<(), String> {
     let quick = args.iter().any(|a| a == "--quick");
     let mut report = Report { problems: 0 };
-    report.check("evcxr_jupyter", evcxr());
+    report.check("rust toolchain", toolchain());
     report.check("rust-src", rust_src());
     let spec = read_kernelspec();
     let venv = spec.as_ref().ok().and_then(|s| s["metadata"]["lowdim"]["venv"].as_str().map(PathBuf::from));
@@ -52,14 +52,14 @@ pub fn doctor(args: &[String]) -> Result<(), String> {
     }
 }
 
-fn evcxr() -> Result<String, String> {
-    let fix = format!("run `cargo install evcxr_jupyter --locked --version {}`", paths::EVCXR_VERSION);
-    let list = paths::output(Command::new("cargo").args(["install", "--list"])).map_err(|e| format!("{e}; {fix}"))?;
-    let wanted = format!("evcxr_jupyter v{}:", paths::EVCXR_VERSION);
-    match list.lines().find(|l| l.starts_with("evcxr_jupyter ")) {
-        Some(line) if line == wanted => Ok(line.trim_end_matches(':').to_string()),
-        Some(line) => Err(format!("found {line} but the kernel needs v{}; {fix}", paths::EVCXR_VERSION)),
-        None => Err(format!("not installed; {fix}")),
+/// Cells are compiled with the toolchain on PATH; it must build the workspace's crates.
+fn toolchain() -> Result<String, String> {
+    let version = paths::output(Command::new("rustc").arg("--version"))
+        .map_err(|e| format!("{e}; install Rust with rustup (https://rustup.rs)"))?;
+    let minor = version.split(' ').nth(1).and_then(|v| v.split('.').nth(1)).and_then(|m| m.parse::<u32>().ok());
+    match minor {
+        Some(m) if m >= 85 => Ok(version),
+        _ => Err(format!("{version} is older than 1.85, which lowdim needs; run `rustup update`")),
     }
 }
 
@@ -132,7 +132,7 @@ fn kernelspec(spec: &serde_json::Value) -> Result<String, String> {
     let config_dir = PathBuf::from(spec["env"]["EVCXR_CONFIG_DIR"].as_str().unwrap_or_default());
     let installed = std::fs::read_to_string(config_dir.join("init.evcxr")).unwrap_or_default();
     if installed != config::init_evcxr(&paths::workspace())? {
-        return Err("its init.evcxr is stale (Cargo.lock or the workspace moved); run `lowdim-kernel install`".into());
+        return Err("its init.evcxr is stale (the workspace moved); run `lowdim-kernel install`".into());
     }
     Ok(paths::kernel_dir().display().to_string())
 }

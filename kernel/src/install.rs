@@ -7,8 +7,6 @@ use serde_json::json;
 
 use crate::{config, paths};
 
-const FALLBACK_KERNEL: &str = include_str!("../scripts/fallback_kernel.py");
-
 pub fn install(args: &[String]) -> Result<(), String> {
     let venv = match args {
         [] => paths::default_venv(),
@@ -22,7 +20,8 @@ pub fn install(args: &[String]) -> Result<(), String> {
 
     write(&config_dir.join("init.evcxr"), &config::init_evcxr(&paths::workspace())?)?;
     write(&config_dir.join("prelude.rs"), config::PRELUDE)?;
-    write(&dir.join("fallback_kernel.py"), FALLBACK_KERNEL)?;
+    // Left by earlier versions of the kernel, which started a separate one on failure.
+    let _ = fs::remove_file(dir.join("fallback_kernel.py"));
     let launcher = copy_self(&dir)?;
     let spec = kernel_json(&launcher, &config_dir, &venv, &py)?;
     write(&dir.join("kernel.json"), &spec)?;
@@ -44,14 +43,6 @@ fn copy_self(dir: &Path) -> Result<PathBuf, String> {
     fs::copy(&me, &staging).map_err(|e| format!("cannot copy {} to {}: {e}", me.display(), staging.display()))?;
     fs::rename(&staging, &target).map_err(|e| format!("cannot install {}: {e}", target.display()))?;
     Ok(target)
-}
-
-fn evcxr_binary() -> PathBuf {
-    let in_cargo = paths::cargo_bin("evcxr_jupyter");
-    if in_cargo.exists() {
-        return in_cargo;
-    }
-    PathBuf::from("evcxr_jupyter")
 }
 
 fn kernel_json(launcher: &Path, config_dir: &Path, venv: &Path, py: &paths::PythonSide) -> Result<String, String> {
@@ -80,7 +71,7 @@ fn kernel_json(launcher: &Path, config_dir: &Path, venv: &Path, py: &paths::Pyth
             "PATH": path,
             "LOWDIM_HOME": paths::lowdim_home(),
             "LOWDIM_PLOTLY_JS": py.plotly_js,
-            "LOWDIM_EVCXR": evcxr_binary(),
+            "LOWDIM_WORKSPACE": paths::workspace(),
             "LOWDIM_PYTHON": py.python,
         },
         "metadata": { "lowdim": { "workspace": paths::workspace(), "venv": venv } }

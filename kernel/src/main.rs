@@ -1,15 +1,23 @@
-//! `lowdim-kernel`: installs, launches and checks the `rust-lowdim` Jupyter kernel.
+//! `lowdim-kernel`: the `rust-lowdim` Jupyter kernel, and the tool that
+//! installs and checks it.
 //!
-//! The kernel is evcxr_jupyter with lowdim preloaded. This binary writes the
-//! kernelspec and the evcxr config (`install`), is the command the kernelspec
-//! runs (`run`: picks a warm build directory no other live kernel holds, then
-//! hands over to evcxr), and checks every piece (`doctor`).
+//! `run` is the kernel itself: it speaks the Jupyter messaging protocol and
+//! evaluates cells with the evcxr library, lowdim preloaded. The same binary is
+//! the process that runs the cells (evcxr starts it again with
+//! `EVCXR_IS_RUNTIME` set). `install` writes the kernelspec and its config;
+//! `doctor` checks every piece.
 
+mod cell_process;
 mod config;
 mod doctor;
 mod install;
+mod interrupt;
 mod launch;
 mod paths;
+mod protocol;
+mod server;
+mod session;
+mod sys;
 
 use std::process::ExitCode;
 
@@ -17,7 +25,7 @@ const USAGE: &str = "\
 usage: lowdim-kernel <command>
 
   install [--venv DIR]       register the Jupyter kernel `rust-lowdim` (Rust (lowdim))
-  run --control_file FILE    start the kernel (what the kernelspec runs)
+  run --control_file FILE    run the kernel on a connection file (what the kernelspec runs)
   doctor [--quick]           check every piece; one line per problem with what to do
   config                     print the evcxr config the kernel loads
 
@@ -25,6 +33,11 @@ Environment: LOWDIM_HOME (default ~/.cache/lowdim) holds the venv, build caches 
 the kernel's warm build directories; JUPYTER_DATA_DIR overrides where kernels go.";
 
 fn main() -> ExitCode {
+    if std::env::var_os("EVCXR_IS_RUNTIME").is_some() {
+        cell_process::run();
+    }
+    // evcxr also runs this binary as a wrapper around rustc; then this never returns.
+    evcxr::runtime_hook();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("install") => install::install(&args[1..]),

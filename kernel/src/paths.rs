@@ -7,8 +7,6 @@ use std::process::Command;
 /// Name of the kernelspec (never `rust`, which evcxr's own installer manages).
 pub const KERNEL_NAME: &str = "rust-lowdim";
 pub const DISPLAY_NAME: &str = "Rust (lowdim)";
-/// The evcxr_jupyter release the config is written for.
-pub const EVCXR_VERSION: &str = "0.22.0";
 /// The libtorch release tch 0.26 binds to.
 pub const TORCH_VERSION: &str = "2.13.0";
 
@@ -56,6 +54,15 @@ pub fn jupyter_data_dir() -> PathBuf {
 
 pub fn kernel_dir() -> PathBuf {
     jupyter_data_dir().join("kernels").join(KERNEL_NAME)
+}
+
+/// The kernel's config (`init.evcxr`, `prelude.rs`): `EVCXR_CONFIG_DIR`, which
+/// the kernelspec sets, else the installed kernel's.
+pub fn config_dir() -> PathBuf {
+    match std::env::var_os("EVCXR_CONFIG_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => kernel_dir().join("config"),
+    }
 }
 
 pub fn cargo_bin(name: &str) -> PathBuf {

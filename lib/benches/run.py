@@ -4,6 +4,9 @@ Prints one line per case:
   bench <case> ours=<s> peer=<s> ratio=<peer/ours> quality_ours=<x> quality_peer=<y> peak_mb_ours=<m> peak_mb_peer=<m>
 ratio > 1 means ours is faster. These machines are noisy: read ratios, not seconds.
 
+The kernel cases (`kernel_warm_start`, `kernel_trivial_cell`, `kernel_interrupt`) start
+the rust-lowdim kernel and ipykernel from the same venv (kernel/scripts/kernel_checks.py).
+
 usage: run.py BENCH_BINARY [CASE ...]
 """
 import json
@@ -16,6 +19,7 @@ CASES = ["umap_mnist1d_10k", "umap_synth_60k", "umap_transform_1", "umap_transfo
          "mle_10k_100", "twonn_10k_100", "tsne_5k", "ksubspaces_20k", "spectral_clustering_20k", "leverage_20k",
          "isomap_5k", "spectral_5k", "lle_5k", "kpca_5k", "mnist1d_cnn_6000", "mnist1d_mlp_6000",
          "soft_emlp_epoch", "equiv_projectors_inertia", "molrg_train_1000", "ddim_10k"]
+KERNEL_CASES = ["kernel_warm_start", "kernel_trivial_cell", "kernel_interrupt"]
 HERE = pathlib.Path(__file__).resolve().parent
 
 
@@ -29,7 +33,14 @@ def one(cmd):
 
 
 def main():
-    binary, cases = sys.argv[1], sys.argv[2:] or CASES
+    binary, cases = sys.argv[1], sys.argv[2:] or CASES + KERNEL_CASES
+    if any(c in KERNEL_CASES for c in cases):
+        sys.path.insert(0, str(HERE.parent.parent / "kernel" / "scripts"))
+        import kernel_checks
+        kernel_checks.bench()
+        cases = [c for c in cases if c not in KERNEL_CASES]
+        if not cases:
+            return 0
     data = pathlib.Path(tempfile.mkdtemp(prefix="lowdim-bench-"))
     subprocess.run([binary, "prepare", str(data)], check=True)
     failed = 0

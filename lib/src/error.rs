@@ -29,6 +29,11 @@ pub enum Error {
     #[error("training failed: {0}")]
     Training(String),
 
+    /// The user interrupted the cell (Ctrl-C, or the stop button of a notebook);
+    /// the message says what was running and what is kept.
+    #[error("interrupted during {0}")]
+    Interrupted(String),
+
     /// An error raised by libtorch.
     #[cfg(feature = "torch")]
     #[error("libtorch: {0}")]

@@ -13,10 +13,12 @@
 pub mod cluster;
 pub mod compress;
 pub mod data;
+pub mod display;
 #[cfg(feature = "torch")]
 pub mod deep;
 pub mod embed;
 pub mod error;
+pub mod interrupt;
 pub mod intrinsic;
 pub(crate) mod linalg;
 pub mod metrics;
@@ -26,11 +28,21 @@ pub mod sample;
 
 pub use error::{Error, Result};
 
+// The crates whose types lowdim hands out, so that a notebook (or a crate) that
+// depends on lowdim alone names them with the versions lowdim was built with.
+pub use linfa;
+pub use linfa_reduction;
+pub use ndarray;
+pub use plotly;
+#[cfg(feature = "torch")]
+pub use tch;
+
 /// Everything a notebook needs, in one `use`.
 pub mod prelude {
     pub use crate::cluster::*;
     pub use crate::compress::*;
     pub use crate::data::*;
+    pub use crate::display::Progress;
     #[cfg(feature = "torch")]
     pub use crate::deep::*;
     pub use crate::embed::*;

@@ -52,6 +52,7 @@ use super::common::{check_records, cluster_sizes, first_two, impl_cluster_displa
 use super::affinity_graph::SparseGraph;
 use super::spectral_clustering::SpectralClustering;
 use crate::error::{Error, Result};
+use crate::interrupt;
 
 /// Elastic-net subspace clustering: fitted model; start from [`Ensc::params`] or [`Ensc::ssc`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -274,7 +275,11 @@ impl EnscValidParams {
                 }
             }
         }
-        let coefficients: Vec<Vec<(usize, f64)>> = (0..n).into_par_iter().map(|j| self.self_expression(data.view(), j)).collect();
+        // Each point's self-expression is one task; an interrupt stops the rest.
+        let coefficients: Vec<Vec<(usize, f64)>> = (0..n)
+            .into_par_iter()
+            .map(|j| interrupt::check("Ensc self-expression").map(|_| self.self_expression(data.view(), j)))
+            .collect::<Result<_>>()?;
         let graph = affinity(&coefficients, n);
         let spectral = SpectralClustering::params(self.n_clusters).n_init(self.n_init).seed(self.seed).check()?.fit_graph(&graph)?;
         Ok(Ensc {

@@ -46,6 +46,7 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{check_dim, check_n_clusters, check_records, cluster_sizes, first_two, impl_cluster_display};
 use crate::error::{Error, Result};
+use crate::interrupt;
 use crate::linalg::{symmetric_eigen, top_eigenpairs};
 use crate::neighbors::rng;
 
@@ -243,7 +244,7 @@ impl KSubspacesValidParams {
         let runs: Vec<Run> = (0..self.n_init)
             .into_par_iter()
             .map(|r| self.one_run(x, rng::derive(self.seed, STREAM, r as u64)))
-            .collect();
+            .collect::<Result<_>>()?;
         // Lowest residual; ties to the earlier restart, whatever the scheduling.
         let best = runs
             .into_iter()
@@ -264,12 +265,13 @@ impl KSubspacesValidParams {
         self.fit_records(dataset.records.view())
     }
 
-    fn one_run(&self, x: ArrayView2<f64>, seed: u64) -> Run {
+    fn one_run(&self, x: ArrayView2<f64>, seed: u64) -> Result<Run> {
         let mut gen = rng::xoshiro(seed);
         let mut model = self.seed_model(x, &mut gen);
         let (mut labels, mut res) = model.assign(x);
         let mut n_iter = 0;
         for _ in 0..self.max_iter {
+            interrupt::check("KSubspaces iterations")?;
             n_iter += 1;
             self.refit(x, &labels, &res, &mut model);
             let (new_labels, new_res) = model.assign(x);
@@ -281,7 +283,7 @@ impl KSubspacesValidParams {
             }
         }
         let residual = res.iter().sum();
-        Run { labels, model, residual, n_iter }
+        Ok(Run { labels, model, residual, n_iter })
     }
 
     /// k-means++-style seeding: each new subspace is fitted around a point drawn

@@ -63,6 +63,7 @@ pub(crate) const PREDICT_CHUNK: i64 = 4096;
 pub struct Model {
     vs: nn::VarStore,
     net: Box<dyn Net>,
+    history: History,
 }
 
 impl std::fmt::Debug for Model {
@@ -77,7 +78,7 @@ impl Model {
     pub fn new<N: Net + 'static>(device: Device, seed: u64, build: impl FnOnce(&nn::Path) -> N) -> Self {
         let vs = nn::VarStore::new(device);
         let net: Box<dyn Net> = super::tensor::with_torch_seed(seed, || Box::new(build(&vs.root())));
-        Model { vs, net }
+        Model { vs, net, history: History::default() }
     }
 
     /// The weights.
@@ -102,7 +103,13 @@ impl Model {
 
     /// Trains with `trainer` on `train`, minimising `loss`.
     pub fn fit(&mut self, trainer: &Trainer, train: &TensorData, loss: &Loss) -> Result<History> {
-        trainer.fit(&self.vs, self.net.as_ref(), train, loss)
+        trainer.fit_keeping(&self.vs, self.net.as_ref(), train, loss, &mut self.history)
+    }
+
+    /// The epochs of the last [`fit`](Self::fit), also when it ended early with
+    /// an error: after an interrupt, the epochs finished before it.
+    pub fn history(&self) -> &History {
+        &self.history
     }
 
     /// The forward pass in evaluation mode without gradients; libtorch

@@ -23,7 +23,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tch::{nn::VarStore, Kind, Tensor};
@@ -34,6 +34,7 @@ use super::loss::{total, Loss};
 use super::model::{accuracy_of, Net, PREDICT_CHUNK};
 use super::optim::{OptState, Optim, Schedule};
 use super::tensor::guarded;
+use crate::display::{self, LiveDisplay, Progress};
 use crate::error::{Error, Result};
 
 /// A figure measured after each epoch, on the validation data when there is
@@ -223,12 +224,22 @@ impl Trainer {
 
     /// Trains `net` (whose weights are in `vs`) on `train`, minimising `loss`.
     pub fn fit(&self, vs: &VarStore, net: &dyn Net, train: &TensorData, loss: &Loss) -> Result<History> {
+        let mut kept = History::default();
+        self.fit_keeping(vs, net, train, loss, &mut kept)
+    }
+
+    /// [`fit`](Self::fit), leaving the history of the finished epochs in `kept`
+    /// also when training ends with an error (an interrupt, a diverged loss).
+    pub(crate) fn fit_keeping(&self, vs: &VarStore, net: &dyn Net, train: &TensorData, loss: &Loss, kept: &mut History) -> Result<History> {
         self.check()?;
         self.check_data(net, train, loss)?;
         let mut run = Run::start(self, vs, net, train, loss)?;
         while run.epoch < self.epochs && run.history.stopped().is_none() {
-            run.epoch(self)?;
+            let outcome = run.epoch(self);
+            kept.clone_from(&run.history);
+            outcome?;
         }
+        run.progress.finish();
         Ok(run.history)
     }
 
@@ -276,6 +287,9 @@ struct Run<'a> {
     started: Instant,
     first_epoch: usize,
     total_steps: usize,
+    progress: Progress,
+    curves: LiveDisplay,
+    curves_drawn: Option<Instant>,
 }
 
 /// What a checkpoint directory's `state.json` holds besides the tensors.
@@ -302,6 +316,9 @@ impl<'a> Run<'a> {
             started: Instant::now(),
             first_epoch: 0,
             total_steps: per_epoch * cfg.epochs,
+            progress: Progress::new("training", per_epoch * cfg.epochs),
+            curves: LiveDisplay::new(),
+            curves_drawn: None,
         };
         if let Some(dir) = &cfg.checkpoint {
             if dir.join("state.json").exists() {
@@ -319,7 +336,18 @@ impl<'a> Run<'a> {
         let e = self.epoch;
         let weights = copy_weights(self.vs);
         let moments = self.opt.snapshot();
-        let (train_loss, terms, lr) = self.train_epoch(cfg)?;
+        let (train_loss, terms, lr) = match self.train_epoch(cfg) {
+            Err(Error::Interrupted(during)) => {
+                restore_weights(self.vs, &weights);
+                self.opt.restore(&moments);
+                return Err(Error::Interrupted(format!(
+                    "{during}; the model keeps the weights of epoch {e}, the last finished, and `model.history()` \
+                     its {} epoch(s); `fit` again continues from there with a checkpoint directory",
+                    self.history.epochs()
+                )));
+            }
+            other => other?,
+        };
         if !train_loss.is_finite() {
             restore_weights(self.vs, &weights);
             self.opt.restore(&moments);
@@ -342,6 +370,7 @@ impl<'a> Run<'a> {
         };
         self.log(cfg, &record);
         self.history.push(record.clone());
+        self.draw_curves(cfg);
         self.early_stop(cfg, val_loss.unwrap_or(train_loss));
         if cfg.callbacks.iter().any(|c| c(&record) == Control::Stop) && self.history.stopped().is_none() {
             self.history.stop(format!("a callback stopped training after epoch {}", self.epoch));
@@ -358,12 +387,18 @@ impl<'a> Run<'a> {
         let per_epoch = batches.len();
         let names: Vec<String> = self.loss.names().iter().map(|s| s.to_string()).collect();
         let mut lr = cfg.lr;
+        let mut stop = None;
+        self.progress.set_label(format!("epoch {}/{}", self.epoch + 1, cfg.epochs));
         let (sum, term_sums) = guarded(&format!("epoch {}", self.epoch + 1), || {
             let mut sum = Tensor::zeros([], (Kind::Double, self.vs.device()));
             let n_terms = if names.len() > 1 { names.len() } else { 0 };
             let mut term_sums: Vec<Tensor> = (0..n_terms).map(|_| Tensor::zeros([], (Kind::Double, self.vs.device()))).collect();
             for (i, idx) in batches.iter().enumerate() {
                 let step = self.epoch * per_epoch + i;
+                if let Err(e) = self.progress.set(step) {
+                    stop = Some(e);
+                    break;
+                }
                 lr = cfg.schedule.rate(cfg.lr, self.epoch, step, self.total_steps);
                 let b = self.train.batch(idx);
                 let value = self.step(&b, cfg, lr, &mut term_sums);
@@ -371,6 +406,9 @@ impl<'a> Run<'a> {
             }
             (sum, term_sums)
         })?;
+        if let Some(e) = stop {
+            return Err(e);
+        }
         let n = self.train.len() as f64;
         let terms = names.into_iter().zip(term_sums.iter()).map(|(name, s)| (name, s.double_value(&[]) / n)).collect();
         Ok((sum.double_value(&[]) / n, terms, lr))
@@ -421,6 +459,26 @@ impl<'a> Run<'a> {
                     self.epoch
                 ));
             }
+        }
+    }
+
+    /// In the kernel, the loss curves grow in place while training runs (at
+    /// most four redraws a second, and always after the last epoch).
+    fn draw_curves(&mut self, cfg: &Trainer) {
+        if !display::in_kernel() || cfg.log_every == 0 || cfg.epochs < 2 {
+            return;
+        }
+        let last = self.epoch == cfg.epochs;
+        let due = self.curves_drawn.is_none_or(|t| t.elapsed() >= Duration::from_millis(250));
+        if !(last || due) {
+            return;
+        }
+        if let Ok(figure) = self.history.figure() {
+            let mut data = serde_json::Map::new();
+            data.insert("application/vnd.plotly.v1+json".into(), figure.to_json());
+            data.insert("text/plain".into(), format!("training curves after epoch {}", self.epoch).into());
+            self.curves.show(data);
+            self.curves_drawn = Some(Instant::now());
         }
     }
 

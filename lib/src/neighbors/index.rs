@@ -243,7 +243,7 @@ impl KnnParams {
             .map(|t| RpTree::build(&single, data.ncols(), leaf_size, rng::derive(self.seed, stream::TREES, t as u64)))
             .collect();
         let cfg = NnDescentConfig { k: self.k, n_iters, max_candidates, delta: self.delta, seed: self.seed };
-        let graph = nn_descent(&data, &single, self.metric, &forest, &cfg);
+        let graph = nn_descent(&data, &single, self.metric, &forest, &cfg)?;
         let search = if searchable { SearchGraph::new(&graph) } else { SearchGraph::default() };
         let forest = forest.into_iter().take(if searchable { SEARCH_TREES } else { 0 }).collect();
         Ok(KnnIndex { params: self.clone(), data, graph, exact: false, forest, single_scale, search })

@@ -22,6 +22,8 @@ use ndarray::Array2;
 use rayon::prelude::*;
 
 use super::distance::Metric;
+use crate::display::Progress;
+use crate::error::Result;
 use super::graph::KnnGraph;
 use super::heap::{self, Heaps, NONE};
 use super::rng::{self, stream, SplitMix64};
@@ -86,7 +88,7 @@ impl Rows<'_> {
 /// tree, so that points near each other in space are near each other in
 /// memory: a point's candidates, and its neighbours' heaps, then share cache
 /// lines with those of the points processed just before.
-pub(crate) fn nn_descent(data: &Array2<f64>, single: &[f32], metric: Metric, forest: &[RpTree], cfg: &NnDescentConfig) -> KnnGraph {
+pub(crate) fn nn_descent(data: &Array2<f64>, single: &[f32], metric: Metric, forest: &[RpTree], cfg: &NnDescentConfig) -> Result<KnnGraph> {
     let (n, dim) = data.dim();
     let order: Vec<u32> = match forest.first() {
         Some(tree) => tree.leaves().flatten().copied().collect(),
@@ -104,14 +106,17 @@ pub(crate) fn nn_descent(data: &Array2<f64>, single: &[f32], metric: Metric, for
         seed_from_leaves(rows, &leaves, &mut heaps);
     }
     fill_at_random(rows, &mut heaps, cfg.seed);
+    let mut progress = Progress::new("NN-descent rounds", cfg.n_iters);
     for round in 0..cfg.n_iters {
+        progress.set(round)?;
         let (new, old) = build_candidates(&mut heaps, cfg.max_candidates, rng::derive(cfg.seed, stream::CANDIDATES, round as u64));
         let changed = local_join(rows, &mut heaps, &new, &old, cfg.max_candidates);
         if changed as f64 <= cfg.delta * cfg.k as f64 * n as f64 {
             break;
         }
     }
-    finish(&heaps, data, metric, &order)
+    progress.finish();
+    Ok(finish(&heaps, data, metric, &order))
 }
 
 /// Every pair of points sharing a leaf is a candidate edge.

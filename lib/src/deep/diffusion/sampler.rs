@@ -82,6 +82,7 @@ impl Sampler {
     pub(crate) fn run(&self, denoise: &dyn Fn(&Tensor, usize) -> Tensor, schedule: &NoiseSchedule, path: &[usize], x: Tensor, noise: &mut Gaussian) -> Result<Tensor> {
         let mut x = x;
         for w in path.windows(2) {
+            crate::interrupt::check("diffusion sampling")?;
             let (t, p) = (w[0], w[1]);
             let x0 = denoise(&x, t);
             x = self.step(&x, &x0, schedule.level(t), schedule.level(p), &|x| denoise(x, p), noise)?;

@@ -6,6 +6,8 @@ use rayon::prelude::*;
 
 use super::affinities::Sparse;
 use super::barnes_hut::Tree;
+use crate::display::Progress;
+use crate::error::Result;
 
 /// Progress is checked every this many iterations (scikit-learn's `_N_ITER_CHECK`).
 const CHECK_EVERY: usize = 50;
@@ -36,14 +38,16 @@ impl Optimiser {
 
     /// scikit-learn's `_gradient_descent` from `state.it` to `state.stop`
     /// (exclusive); returns the last KL divergence and leaves `state.it` at the
-    /// last iteration run.
-    pub(super) fn descend(&mut self, p: &Sparse, state: &mut Descent, learning_rate: f64, min_grad_norm: f64) -> f64 {
+    /// last iteration run. `progress` hears of every iteration and may stop the
+    /// descent (an interrupt).
+    pub(super) fn descend(&mut self, p: &Sparse, state: &mut Descent, learning_rate: f64, min_grad_norm: f64, progress: &mut Progress) -> Result<f64> {
         let mut update = vec![0.0; self.y.len()];
         let mut gains = vec![1.0; self.y.len()];
         let (mut best_error, mut best_iter) = (f64::MAX, state.it);
         let mut error = f64::MAX;
         let mut i = state.it;
         while i < state.stop {
+            progress.set(i)?;
             let check = (i + 1) % CHECK_EVERY == 0 || i + 1 == state.stop;
             let (grad, kl) = self.gradient(p, state.exaggeration, check);
             let mut norm2 = 0.0;
@@ -73,7 +77,7 @@ impl Optimiser {
             }
             i += 1;
         }
-        error
+        Ok(error)
     }
 
     /// The gradient of KL(P‖Q) (with `P` times `exaggeration`) and, when asked,

@@ -53,6 +53,7 @@ use serde::{Deserialize, Serialize};
 use super::randomized_pca::{normal, RandomizedPca};
 use affinities::{conditional_row, Sparse};
 use gradient::{Descent, Optimiser};
+use crate::display::Progress;
 use crate::error::{check_finite, Error, Result};
 use crate::neighbors::rng::{derive, xoshiro};
 use crate::neighbors::{KnnMethod, KnnParams};
@@ -314,13 +315,15 @@ impl TsneValidParams {
         let learning_rate = self.learning_rate.unwrap_or((n as f64 / self.early_exaggeration / 4.0).max(50.0));
         let mut opt = Optimiser::new(y0, self.n_components, self.theta);
         let mut state = Descent { it: 0, momentum: 0.5, exaggeration: self.early_exaggeration, stop: EXPLORATION_ITER, patience: EXPLORATION_ITER };
-        let kl = opt.descend(&p, &mut state, learning_rate, self.min_grad_norm);
+        let mut progress = Progress::new("t-SNE iterations", self.max_iter.max(EXPLORATION_ITER));
+        let kl = opt.descend(&p, &mut state, learning_rate, self.min_grad_norm, &mut progress)?;
         let (kl, it) = if state.it < EXPLORATION_ITER || self.max_iter > EXPLORATION_ITER {
             let mut late = Descent { it: state.it + 1, momentum: 0.8, exaggeration: 1.0, stop: self.max_iter, patience: self.n_iter_without_progress };
-            (opt.descend(&p, &mut late, learning_rate, self.min_grad_norm), late.it)
+            (opt.descend(&p, &mut late, learning_rate, self.min_grad_norm, &mut progress)?, late.it)
         } else {
             (kl, state.it)
         };
+        progress.finish();
         let embedding = Array2::from_shape_vec((n, self.n_components), opt.y).map_err(|e| Error::data(e.to_string()))?;
         Ok(Tsne { embedding, kl_divergence: kl, n_iter: it + 1, learning_rate, params: self.clone() })
     }

@@ -15,7 +15,9 @@ use super::hyperparams::{Init, UmapParams, UmapValidParams};
 use super::layout::{optimize, Schedule, Sgd};
 use super::persist;
 use super::spectral::spectral_layout;
+use crate::display::Progress;
 use crate::error::{check_finite, Error, Result};
+use crate::interrupt;
 use crate::neighbors::rng::{self, mix, stream};
 use crate::neighbors::{KnnGraph, KnnIndex, KnnParams, NnDescentDefaults};
 
@@ -152,7 +154,7 @@ impl Umap {
         let tail = self.embedding.as_standard_layout();
         let tail = tail.as_slice().unwrap_or(&[]);
         match head.as_slice_mut() {
-            Some(h) => optimize(h, Some(tail), dim, &schedule, &sgd, &seeds, |_| {}),
+            Some(h) => optimize(h, Some(tail), dim, &schedule, &sgd, &seeds, |_| interrupt::check("UMAP transform"))?,
             None => return Err(Error::data("internal: the new points' embedding is not contiguous")),
         }
         check_finite("the transformed embedding", &head)?;
@@ -248,15 +250,18 @@ impl UmapValidParams {
         };
         let seeds: Vec<u64> = (0..n as u64).map(|i| rng::derive(self.seed, stream::SGD, i)).collect();
         let step = (n_epochs / 10).max(1);
+        let mut progress = Progress::new("UMAP epochs", n_epochs);
         let report = |epoch: usize| {
             if self.verbose && (epoch + 1) % step == 0 {
                 println!("UMAP {:>8.3} s  epoch {:>4} / {n_epochs}", clock.elapsed().as_secs_f64(), epoch + 1);
             }
+            progress.set(epoch + 1)
         };
         match embedding.as_slice_mut() {
-            Some(y) => optimize(y, None, self.n_components, &schedule, &sgd, &seeds, report),
+            Some(y) => optimize(y, None, self.n_components, &schedule, &sgd, &seeds, report)?,
             None => return Err(Error::data("internal: the embedding is not contiguous")),
         }
+        progress.finish();
         check_finite("the UMAP embedding", &embedding)?;
         Ok(Umap { params: self.clone(), a, b, n_epochs, embedding, graph, index, targets })
     }

@@ -37,6 +37,7 @@ use rayon::prelude::*;
 
 use super::fastpow::pow;
 use super::pair_schedule::PairSchedule;
+use crate::error::Result;
 use crate::neighbors::rng::{mix, SplitMix64};
 
 /// Vertices per parallel task.
@@ -97,10 +98,10 @@ const PARALLEL_EDGES: usize = 4096;
 /// when fitting (tails are the head vertices themselves, refreshed each epoch;
 /// a vertex never samples itself) or the fixed training embedding when placing
 /// new points. `row_seeds[i]` seeds vertex `i`'s negative samples.
-pub(crate) fn optimize(head: &mut [f64], frozen_tail: Option<&[f64]>, dim: usize, schedule: &Schedule, sgd: &Sgd, row_seeds: &[u64], progress: impl FnMut(usize)) {
+pub(crate) fn optimize(head: &mut [f64], frozen_tail: Option<&[f64]>, dim: usize, schedule: &Schedule, sgd: &Sgd, row_seeds: &[u64], progress: impl FnMut(usize) -> Result<()>) -> Result<()> {
     let n_tail = frozen_tail.map_or(head.len(), |t| t.len()) / dim.max(1);
     if n_tail == 0 || dim == 0 || head.is_empty() {
-        return;
+        return Ok(());
     }
     let mut next_sample = schedule.epochs_per_sample.clone();
     let mut next_negative = negative_periods(schedule, sgd);
@@ -117,6 +118,7 @@ pub(crate) fn optimize(head: &mut [f64], frozen_tail: Option<&[f64]>, dim: usize
                 }
             };
             if parallel { tasks.into_par_iter().for_each(run) } else { tasks.into_iter().for_each(run) }
+            Ok(())
         }
     }
 }
@@ -127,7 +129,7 @@ pub(crate) fn optimize(head: &mut [f64], frozen_tail: Option<&[f64]>, dim: usize
 /// head away from the positions of the epoch's start (a snapshot, since other
 /// tasks are moving their rows meanwhile).
 #[allow(clippy::too_many_arguments)]
-fn fit_epochs(head: &mut [f64], n_tail: usize, dim: usize, schedule: &Schedule, next_sample: &[f64], next_negative: &[f64], sgd: &Sgd, row_seeds: &[u64], parallel: bool, mut progress: impl FnMut(usize)) {
+fn fit_epochs(head: &mut [f64], n_tail: usize, dim: usize, schedule: &Schedule, next_sample: &[f64], next_negative: &[f64], sgd: &Sgd, row_seeds: &[u64], parallel: bool, mut progress: impl FnMut(usize) -> Result<()>) -> Result<()> {
     let plan = PairSchedule::new(n_tail, schedule);
     let mut clocks: Vec<Clocks> = plan
         .edges
@@ -160,8 +162,9 @@ fn fit_epochs(head: &mut [f64], n_tail: usize, dim: usize, schedule: &Schedule, 
             let run = |task: PairTask| ctx.dispatch_pair(dim, task);
             if parallel { tasks.into_par_iter().for_each(run) } else { tasks.into_iter().for_each(run) }
         }
-        progress(epoch);
+        progress(epoch)?;
     }
+    Ok(())
 }
 
 /// The two clocks of each edge of one block pair.
@@ -493,7 +496,7 @@ mod tests {
         let run = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             let mut y = start.clone();
-            pool.install(|| optimize(&mut y, None, 2, &schedule, &sgd, &seeds, |_| {}));
+            pool.install(|| optimize(&mut y, None, 2, &schedule, &sgd, &seeds, |_| Ok(()))).unwrap();
             y
         };
         let (one, four) = (run(1), run(4));
