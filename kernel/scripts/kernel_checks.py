@@ -179,7 +179,7 @@ def session_checks():
         _, outputs = check_interrupt(k, "a UMAP fit on 60k points", UMAP_60K, on_display("UMAP epochs"), problems)
         status, text = k.value(TRAINER)
         expect(status == "ok", f"setting up a Trainer run failed: {text}", problems)
-        content, outputs = check_interrupt(k, "a Trainer run", FIT, on_display("training curves after epoch", 2), problems)
+        content, outputs = check_interrupt(k, "a Trainer run", FIT, on_display("training curves after epoch", 4), problems)
         updates = updates_in_place(outputs)
         print(f"    the trainer's displays were updated in place up to {updates} times", flush=True)
         expect(updates >= 3, f"progress updated in place only {updates} times", problems)

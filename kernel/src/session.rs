@@ -61,15 +61,20 @@ impl Session {
     /// Starts evcxr, pins the crate versions, loads lowdim and the prelude.
     /// Offline: every crate is already on disk and the lock file says which.
     pub fn start(setup: &Setup, interrupter: Interrupter, sink: Sink) -> Result<Session, String> {
+        let mut clock = Phases::new();
         let (ctx, outputs) = CommandContext::new().map_err(|e| format!("evcxr could not start: {e}"))?;
+        clock.done("evcxr");
         interrupter.set_process(ctx.process_handle());
         let mut session = Session { ctx, pumps: Pumps::start(outputs, sink), interrupter };
         pin_versions(&setup.workspace, &setup.build_dir)?;
         session.command(":offline 1", "offline mode")?;
         let init = read(&setup.config_dir.join("init.evcxr"))?;
         session.command(&init, "init.evcxr")?;
+        clock.done("dependencies");
         let prelude = read(&setup.config_dir.join("prelude.rs"))?;
         session.command(&prelude, "prelude.rs")?;
+        clock.done("prelude");
+        eprintln!("lowdim-kernel: session start: {}", clock.report());
         Ok(session)
     }
 
@@ -106,6 +111,27 @@ impl Session {
             }
             (Err(e), _) => Err(CellError::new("Error", e.to_string())),
         }
+    }
+}
+
+/// Where start-up time goes, for the kernel's log.
+struct Phases {
+    last: Instant,
+    spent: Vec<(&'static str, f64)>,
+}
+
+impl Phases {
+    fn new() -> Self {
+        Phases { last: Instant::now(), spent: vec![] }
+    }
+
+    fn done(&mut self, what: &'static str) {
+        self.spent.push((what, self.last.elapsed().as_secs_f64()));
+        self.last = Instant::now();
+    }
+
+    fn report(&self) -> String {
+        self.spent.iter().map(|(w, s)| format!("{w} {s:.1} s")).collect::<Vec<_>>().join(", ")
     }
 }
 
