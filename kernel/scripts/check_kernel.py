@@ -12,6 +12,8 @@ import time
 
 from jupyter_client.manager import start_new_kernel
 
+from kernel_checks import text_of
+
 CELLS = [
     ("trivial cell", "1 + 1", "2"),
     ("lowdim figure", 'lines(&[Series::indexed("check", vec![1.0, 2.0])]).map(|f| f.n_traces()).map_err(|e| e.to_string())', "Ok(1)"),
@@ -24,19 +26,6 @@ outputs = []
 
 def run_cell(client, code, timeout):
     return client.execute_interactive(code, timeout=timeout, output_hook=outputs.append)
-
-
-def text_of(msgs):
-    parts = []
-    for m in msgs:
-        c = m["content"]
-        if m["msg_type"] == "stream":
-            parts.append(c["text"])
-        elif m["msg_type"] in ("execute_result", "display_data"):
-            parts.append(c["data"].get("text/plain", ""))
-        elif m["msg_type"] == "error":
-            parts.append("\n".join(c.get("traceback", [])) or c.get("evalue", ""))
-    return "".join(parts).strip()
 
 
 def main():

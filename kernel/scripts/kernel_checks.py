@@ -12,6 +12,7 @@
 `run_notebooks.py --kernel-checks` runs them inside `make test`; `--bench` prints
 the kernel's timings beside ipykernel's for `make bench`.
 """
+import contextlib
 import json
 import os
 import pathlib
@@ -97,13 +98,28 @@ class Kernel:
         self.km.shutdown_kernel(now=True)
 
 
+@contextlib.contextmanager
+def jupyter_path(folder):
+    """Kernelspecs are looked up in `folder` first while the block runs."""
+    saved = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = str(folder)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = saved
+
+
 def text_of(outputs):
+    """What a reader sees of a cell's messages: streams, values, errors."""
     parts = []
     for m in outputs:
         c = m["content"]
         if m["msg_type"] == "stream":
             parts.append(c["text"])
-        elif m["msg_type"] == "execute_result":
+        elif m["msg_type"] in ("execute_result", "display_data"):
             parts.append(c["data"].get("text/plain", ""))
         elif m["msg_type"] == "error":
             parts.append(f"{c['ename']}: {c['evalue']}")
@@ -211,21 +227,16 @@ def offline_check():
     (kdir / "kernel.json").write_text(json.dumps({
         "argv": ["unshare", "-n"] + spec.argv, "display_name": "offline", "language": "rust",
         "interrupt_mode": "message", "env": spec.env}))
-    saved = os.environ.get("JUPYTER_PATH")
-    os.environ["JUPYTER_PATH"] = str(scratch)
     try:
-        k = Kernel("rust-lowdim-offline", transport="ipc")
+        with jupyter_path(scratch):
+            k = Kernel("rust-lowdim-offline", transport="ipc")
         try:
             status, text = k.value("let v = ndarray::array![1.0, 2.0]; v.sum()")
-            print(f"    offline kernel ready in {k.ready_s:.1f} s, answered {text!r}", flush=True)
+            print(f"    offline kernel answered {text!r}", flush=True)
             return None if (status, text) == ("ok", "3.0") else f"the offline kernel gave {status} {text!r}"
         finally:
             k.close()
     finally:
-        if saved is None:
-            os.environ.pop("JUPYTER_PATH", None)
-        else:
-            os.environ["JUPYTER_PATH"] = saved
         shutil.rmtree(scratch, ignore_errors=True)
 
 

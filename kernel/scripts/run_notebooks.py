@@ -25,6 +25,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
+import kernel_checks
+
 KERNEL = "rust-lowdim"
 # A cold build directory compiles lowdim, libtorch bindings and plotly first.
 STARTUP_TIMEOUT_S = 1200
@@ -150,20 +152,15 @@ def fallback_check():
     spec = json.loads((kdir / "kernel.json").read_text())
     spec["env"].update(JUPYTER_DATA_DIR=env["JUPYTER_DATA_DIR"], LOWDIM_HOME=env["LOWDIM_HOME"])
     (kdir / "kernel.json").write_text(json.dumps(spec))
-    saved = os.environ.get("JUPYTER_PATH")
-    os.environ["JUPYTER_PATH"] = str(scratch / "jupyter")
     try:
-        km, kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=600)
+        with kernel_checks.jupyter_path(scratch / "jupyter"):
+            km, kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=600)
         seen = []
         try:
             kc.execute_interactive("1 + 1", timeout=120, output_hook=seen.append)
         finally:
             km.shutdown_kernel(now=True)
     finally:
-        if saved is None:
-            os.environ.pop("JUPYTER_PATH", None)
-        else:
-            os.environ["JUPYTER_PATH"] = saved
         shutil.rmtree(scratch, ignore_errors=True)
     errors = [m["content"] for m in seen if m["msg_type"] == "error"]
     text = "\n".join(f"{e['ename']}: {e['evalue']}" for e in errors)
@@ -183,48 +180,32 @@ def main():
     args = ap.parse_args()
     out_dir = pathlib.Path(args.out or tempfile.mkdtemp(prefix="lowdim-executed-"))
     out_dir.mkdir(parents=True, exist_ok=True)
-    passed = failed = 0
+    counts = {"passed": 0, "failed": 0}
+
+    def report(what, problem, secs=None):
+        took = f" ({secs:.0f}s)" if secs is not None else ""
+        counts["failed" if problem else "passed"] += 1
+        print(f"FAIL {what}{took}\n{problem}\n" if problem else f"ok   {what}{took}", flush=True)
+
     executed = {}
     for nb in notebooks(args.paths):
         error, secs, out = execute(nb, out_dir)
         executed[nb.resolve()] = out
-        if error:
-            failed += 1
-            print(f"FAIL {nb} ({secs:.0f}s)\n{error}\n", flush=True)
-        else:
-            passed += 1
-            print(f"ok   {nb} ({secs:.0f}s)", flush=True)
+        report(nb, error, secs)
     if args.browser_check:
         target = executed.get(pathlib.Path(args.browser_check).resolve())
         problem = (browser_check(target) or lab_check(target)) if target else f"{args.browser_check} was not executed"
-        if problem:
-            failed += 1
-            print(f"FAIL browser check: {problem}")
-        else:
-            passed += 1
-            print(f"ok   browser check of {args.browser_check}")
+        report(f"browser check of {args.browser_check}", problem)
     if args.fallback_check:
-        problem = fallback_check()
-        if problem:
-            failed += 1
-            print(f"FAIL broken-config check: {problem}")
-        else:
-            passed += 1
-            print("ok   broken-config check: the kernel explains what is wrong")
+        report("broken-config check: the kernel explains what is wrong", fallback_check())
     if args.kernel_checks:
-        import kernel_checks
         for check in (kernel_checks.session_checks, kernel_checks.offline_check):
             t0 = time.time()
             problem = check()
-            if problem:
-                failed += 1
-                print(f"FAIL kernel check {check.__name__} ({time.time() - t0:.0f}s): {problem}", flush=True)
-            else:
-                passed += 1
-                print(f"ok   kernel check {check.__name__} ({time.time() - t0:.0f}s)", flush=True)
+            report(f"kernel check {check.__name__}", problem, time.time() - t0)
     print(f"executed notebooks are in {out_dir}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    print(f"{counts['passed']} passed, {counts['failed']} failed")
+    return 1 if counts["failed"] else 0
 
 
 if __name__ == "__main__":

@@ -202,11 +202,7 @@ async fn shell_loop(shell: zmq::KernelShellConnection, kernel: Arc<Kernel>) -> R
             JupyterMessageContent::CommInfoRequest(_) => {
                 Some(CommInfoReply { status: ReplyStatus::Ok, comms: Default::default(), error: None }.as_child_of(&request))
             }
-            JupyterMessageContent::ShutdownRequest(req) => {
-                let reply = ShutdownReply { restart: req.restart, status: ReplyStatus::Ok, error: None }.as_child_of(&request);
-                let _ = writer.send(reply).await;
-                std::process::exit(0);
-            }
+            JupyterMessageContent::ShutdownRequest(req) => shut_down(&mut writer, &request, req.restart).await,
             _ => None,
         };
         if let Some(reply) = reply {
@@ -256,17 +252,21 @@ async fn control_loop(control: zmq::KernelControlConnection, kernel: Arc<Kernel>
                 kernel.interrupter.request();
                 Some(InterruptReply::new().as_child_of(&request))
             }
-            JupyterMessageContent::ShutdownRequest(req) => {
-                let reply = ShutdownReply { restart: req.restart, status: ReplyStatus::Ok, error: None }.as_child_of(&request);
-                let _ = writer.send(reply).await;
-                std::process::exit(0);
-            }
+            JupyterMessageContent::ShutdownRequest(req) => shut_down(&mut writer, &request, req.restart).await,
             _ => None,
         };
         if let Some(reply) = reply {
             let _ = writer.send(reply).await;
         }
     }
+}
+
+/// Answers a shutdown request and ends the kernel; the cell process sees its
+/// input close and ends too.
+async fn shut_down<S: zeromq::SocketSend>(writer: &mut zmq::Connection<S>, request: &JupyterMessage, restart: bool) -> ! {
+    let reply = ShutdownReply { restart, status: ReplyStatus::Ok, error: None }.as_child_of(request);
+    let _ = writer.send(reply).await;
+    std::process::exit(0)
 }
 
 fn kernel_info() -> KernelInfoReply {
