@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Child;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const FILE_ENV: &str = "LOWDIM_INTERRUPT_FILE";
@@ -28,7 +28,7 @@ struct State {
 pub struct Interrupter {
     file: PathBuf,
     state: Arc<Mutex<State>>,
-    process: Arc<Mutex<Option<Arc<Mutex<Child>>>>>,
+    process: Arc<OnceLock<Arc<Mutex<Child>>>>,
 }
 
 /// How a cell's run ended with respect to interrupts.
@@ -50,7 +50,7 @@ impl Interrupter {
 
     /// The cell process to restart when a cell does not stop by itself.
     pub fn set_process(&self, child: Arc<Mutex<Child>>) {
-        *lock(&self.process) = Some(child);
+        let _ = self.process.set(child);
     }
 
     fn write(&self, flag: bool) -> Result<(), String> {
@@ -112,7 +112,7 @@ impl Interrupter {
             }
             s.killed = true;
         }
-        if let Some(child) = lock(&self.process).as_ref() {
+        if let Some(child) = self.process.get() {
             let _ = lock(child).kill();
         }
     }

@@ -20,10 +20,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     };
     let (slot_dir, _lock) = take_slot(&paths::warm_pool())?;
     eprintln!("lowdim-kernel: build directory {}", slot_dir.display());
-    let interrupter = Interrupter::new(&slot_dir.with_extension("interrupt"))?;
+    let flag_file = slot_dir.with_extension("interrupt");
+    let interrupter = Interrupter::new(&flag_file)?;
     // The cell process and cargo inherit these; set before any thread starts.
     std::env::set_var("EVCXR_TMPDIR", &slot_dir);
-    std::env::set_var(interrupt::FILE_ENV, slot_dir.with_extension("interrupt"));
+    std::env::set_var(interrupt::FILE_ENV, &flag_file);
     std::env::set_var("LOWDIM_KERNEL", "1");
     // Keeps evcxr's error reports to the message (no backtrace of evcxr itself).
     std::env::set_var("RUST_LIB_BACKTRACE", "0");

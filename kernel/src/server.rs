@@ -30,7 +30,8 @@ struct Job {
 /// Everything the handlers share.
 struct Kernel {
     iopub: tmpsc::UnboundedSender<JupyterMessage>,
-    /// The request whose cell now runs: output is sent as its child.
+    /// The last execute request: the cell process's output is sent as its child
+    /// (also output that arrives after its reply).
     parent: Arc<Mutex<Option<JupyterMessage>>>,
     jobs: mpsc::Sender<Job>,
     interrupter: Interrupter,

@@ -38,6 +38,7 @@ mod manifolds;
 mod mnist1d;
 mod molrg;
 mod rock_units;
+mod signal;
 mod regression;
 mod text_corpus;
 

@@ -9,6 +9,7 @@
 //! back as `Err`, never as a crash of the kernel.
 
 mod autoencoder;
+mod checkpoint;
 mod data;
 mod diffusion;
 mod equivariance;

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tch::{nn::VarStore, Kind, Tensor};
 
+use super::checkpoint::{self, copy_weights, restore_weights, Weights};
 use super::data::{epoch_batches, Batch, TensorData};
 use super::history::{EpochRecord, History};
 use super::loss::{total, Loss};
@@ -228,19 +229,19 @@ impl Trainer {
         self.fit_keeping(vs, net, train, loss, &mut kept)
     }
 
-    /// [`fit`](Self::fit), leaving the history of the finished epochs in `kept`
-    /// also when training ends with an error (an interrupt, a diverged loss).
-    pub(crate) fn fit_keeping(&self, vs: &VarStore, net: &dyn Net, train: &TensorData, loss: &Loss, kept: &mut History) -> Result<History> {
+    /// [`fit`](Self::fit), recording the epochs in `history` as they finish, so
+    /// that it holds them also when training ends with an error (an interrupt,
+    /// a diverged loss).
+    pub(crate) fn fit_keeping(&self, vs: &VarStore, net: &dyn Net, train: &TensorData, loss: &Loss, history: &mut History) -> Result<History> {
         self.check()?;
         self.check_data(net, train, loss)?;
-        let mut run = Run::start(self, vs, net, train, loss)?;
+        *history = History::default();
+        let mut run = Run::start(self, vs, net, train, loss, history)?;
         while run.epoch < self.epochs && run.history.stopped().is_none() {
-            let outcome = run.epoch(self);
-            kept.clone_from(&run.history);
-            outcome?;
+            run.epoch(self)?;
         }
         run.progress.finish();
-        Ok(run.history)
+        Ok(run.history.clone())
     }
 
     /// One forward pass and loss on two rows, so that a wrong input width or a
@@ -268,9 +269,6 @@ impl Trainer {
     }
 }
 
-/// A copy of every named weight (the best epoch's, for early stopping).
-type Weights = Vec<(String, Tensor)>;
-
 /// The mean of each named loss term.
 type Terms = Vec<(String, f64)>;
 
@@ -281,7 +279,8 @@ struct Run<'a> {
     train: &'a TensorData,
     loss: &'a Loss,
     opt: OptState,
-    history: History,
+    /// The caller's: it keeps the finished epochs whatever ends the run.
+    history: &'a mut History,
     epoch: usize,
     best: Option<(f64, usize, Weights)>,
     started: Instant,
@@ -292,17 +291,8 @@ struct Run<'a> {
     curves_drawn: Option<Instant>,
 }
 
-/// What a checkpoint directory's `state.json` holds besides the tensors.
-#[derive(Serialize, Deserialize)]
-struct Saved {
-    epoch: usize,
-    parameters: Vec<String>,
-    history: History,
-    best: Option<(f64, usize)>,
-}
-
 impl<'a> Run<'a> {
-    fn start(cfg: &Trainer, vs: &'a VarStore, net: &'a dyn Net, train: &'a TensorData, loss: &'a Loss) -> Result<Self> {
+    fn start(cfg: &Trainer, vs: &'a VarStore, net: &'a dyn Net, train: &'a TensorData, loss: &'a Loss, history: &'a mut History) -> Result<Self> {
         let per_epoch = train.len().div_ceil(cfg.batch_size);
         let mut run = Run {
             vs,
@@ -310,7 +300,7 @@ impl<'a> Run<'a> {
             train,
             loss,
             opt: OptState::new(cfg.optim, vs),
-            history: History::default(),
+            history,
             epoch: 0,
             best: None,
             started: Instant::now(),
@@ -336,27 +326,27 @@ impl<'a> Run<'a> {
         let e = self.epoch;
         let weights = copy_weights(self.vs);
         let moments = self.opt.snapshot();
-        let (train_loss, terms, lr) = match self.train_epoch(cfg) {
-            Err(Error::Interrupted(during)) => {
-                restore_weights(self.vs, &weights);
-                self.opt.restore(&moments);
-                return Err(Error::Interrupted(format!(
-                    "{during}; the model keeps the weights of epoch {e}, the last finished, and `model.history()` \
-                     its {} epoch(s); `fit` again continues from there with a checkpoint directory",
-                    self.history.epochs()
-                )));
-            }
-            other => other?,
-        };
-        if !train_loss.is_finite() {
-            restore_weights(self.vs, &weights);
-            self.opt.restore(&moments);
-            return Err(Error::Training(format!(
-                "the loss became {train_loss} in epoch {}; the weights are restored to the end of epoch {e}. \
+        let outcome = self.train_epoch(cfg);
+        // An interrupted or diverged epoch is undone: the model keeps the last finished one.
+        let undone = match &outcome {
+            Err(Error::Interrupted(during)) => Some(Error::Interrupted(format!(
+                "{during}; the model keeps the weights of epoch {e}, the last finished, and `model.history()` \
+                 its {} epoch(s); `fit` again continues from there with a checkpoint directory",
+                self.history.epochs()
+            ))),
+            Ok((loss, _, _)) if !loss.is_finite() => Some(Error::Training(format!(
+                "the loss became {loss} in epoch {}; the weights are restored to the end of epoch {e}. \
                  Lower the learning rate or clip gradients (clip_grad_norm).",
                 e + 1
-            )));
+            ))),
+            _ => None,
+        };
+        if let Some(error) = undone {
+            restore_weights(self.vs, &weights);
+            self.opt.restore(&moments);
+            return Err(error);
         }
+        let (train_loss, terms, lr) = outcome?;
         let (val_loss, metrics) = self.evaluate(cfg)?;
         self.epoch += 1;
         let record = EpochRecord {
@@ -501,77 +491,17 @@ impl<'a> Run<'a> {
     }
 
     fn save(&self, dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        self.vs.save(dir.join("model.safetensors")).map_err(|e| Error::io(dir, e))?;
-        self.opt.save(&dir.join("optimizer.safetensors"))?;
-        if let Some((_, _, w)) = &self.best {
-            Tensor::write_safetensors(w, dir.join("best.safetensors")).map_err(|e| Error::io(dir, e))?;
-        }
-        let saved = Saved {
-            epoch: self.epoch,
-            parameters: parameter_names(self.vs),
-            history: self.history.clone(),
-            best: self.best.as_ref().map(|(v, at, _)| (*v, *at)),
-        };
-        let json = serde_json::to_string(&saved).map_err(|e| Error::io(dir, e))?;
-        // Write then rename, so an interrupted save never leaves a torn state.
-        let tmp = dir.join("state.json.tmp");
-        std::fs::write(&tmp, json).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, dir.join("state.json")).map_err(|e| Error::io(dir, e))
+        checkpoint::save(dir, self.vs, &self.opt, self.best.as_ref(), self.epoch, self.history)
     }
 
     fn resume(&mut self, dir: &Path) -> Result<()> {
-        let path = dir.join("state.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        let saved: Saved = serde_json::from_str(&text).map_err(|e| Error::io(&path, e))?;
-        if saved.parameters != parameter_names(self.vs) {
-            return Err(Error::io(dir, "the checkpoint belongs to a different model (its parameters differ); use another directory"));
-        }
-        let mut vs_copy = copy_weights(self.vs);
-        let stored = Tensor::read_safetensors(dir.join("model.safetensors")).map_err(|e| Error::io(dir, e))?;
-        load_named(&mut vs_copy, stored);
-        restore_weights(self.vs, &vs_copy);
-        self.opt.load(&dir.join("optimizer.safetensors"))?;
-        if let Some((v, at)) = saved.best {
-            let w = Tensor::read_safetensors(dir.join("best.safetensors")).map_err(|e| Error::io(dir, e))?;
-            self.best = Some((v, at, w));
-        }
+        let (saved, best) = checkpoint::load(dir, self.vs, &mut self.opt)?;
+        self.best = saved.best.zip(best).map(|((v, at), w)| (v, at, w));
         self.epoch = saved.epoch;
-        self.history = saved.history;
+        *self.history = saved.history;
         self.history.resume();
         Ok(())
     }
-}
-
-fn parameter_names(vs: &VarStore) -> Vec<String> {
-    let mut names: Vec<String> = vs.variables().into_keys().collect();
-    names.sort();
-    names
-}
-
-fn copy_weights(vs: &VarStore) -> Weights {
-    let mut w: Weights = vs.variables().into_iter().map(|(n, t)| (n, t.detach().copy())).collect();
-    w.sort_by(|a, b| a.0.cmp(&b.0));
-    w
-}
-
-fn load_named(into: &mut [(String, Tensor)], from: Weights) {
-    for (name, t) in from {
-        if let Some((_, dst)) = into.iter_mut().find(|(n, _)| *n == name) {
-            *dst = t;
-        }
-    }
-}
-
-fn restore_weights(vs: &VarStore, weights: &[(String, Tensor)]) {
-    let vars = vs.variables();
-    tch::no_grad(|| {
-        for (name, w) in weights {
-            if let Some(v) = vars.get(name) {
-                v.shallow_clone().copy_(&w.to_device(v.device()));
-            }
-        }
-    });
 }
 
 /// The loss over all of `data` in evaluation mode, batch-size weighted.

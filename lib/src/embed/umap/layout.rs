@@ -38,6 +38,7 @@ use rayon::prelude::*;
 use super::fastpow::pow;
 use super::pair_schedule::PairSchedule;
 use crate::error::Result;
+use crate::interrupt;
 use crate::neighbors::rng::{mix, SplitMix64};
 
 /// Vertices per parallel task.
@@ -97,7 +98,8 @@ const PARALLEL_EDGES: usize = 4096;
 /// Optimises `head` (`n × dim`, row-major) in place. `frozen_tail` is `None`
 /// when fitting (tails are the head vertices themselves, refreshed each epoch;
 /// a vertex never samples itself) or the fixed training embedding when placing
-/// new points. `row_seeds[i]` seeds vertex `i`'s negative samples.
+/// new points. `row_seeds[i]` seeds vertex `i`'s negative samples. When
+/// fitting, `progress` hears of each finished epoch and may stop the fit.
 pub(crate) fn optimize(head: &mut [f64], frozen_tail: Option<&[f64]>, dim: usize, schedule: &Schedule, sgd: &Sgd, row_seeds: &[u64], progress: impl FnMut(usize) -> Result<()>) -> Result<()> {
     let n_tail = frozen_tail.map_or(head.len(), |t| t.len()) / dim.max(1);
     if n_tail == 0 || dim == 0 || head.is_empty() {
@@ -111,14 +113,18 @@ pub(crate) fn optimize(head: &mut [f64], frozen_tail: Option<&[f64]>, dim: usize
         Some(tail) => {
             // New points never see each other: each task runs all epochs for its rows.
             let tasks = split_tasks(head, &mut next_sample, &mut next_negative, schedule, dim);
+            // Tasks run side by side, so each one looks for an interrupt itself.
             let run = |(start, rows, next, neg): Task| {
                 for epoch in 0..sgd.n_epochs {
+                    if interrupt::requested() {
+                        return;
+                    }
                     let ctx = Epoch::new(tail, n_tail, sgd, schedule, epoch, row_seeds, false);
                     ctx.dispatch(dim, start, rows, next, neg);
                 }
             };
             if parallel { tasks.into_par_iter().for_each(run) } else { tasks.into_iter().for_each(run) }
-            Ok(())
+            interrupt::check("UMAP transform epochs")
         }
     }
 }
