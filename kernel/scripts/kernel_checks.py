@@ -188,6 +188,10 @@ def session_checks():
     problems = []
     k = Kernel()
     try:
+        # The session's first cell may end in `?` and still draw its value.
+        content, outputs, _ = k.run('lines(&[Series::indexed("first", vec![1.0, 2.0])])?')
+        drawn = [m for m in outputs if m["msg_type"] == "execute_result" and "application/vnd.plotly.v1+json" in m["content"]["data"]]
+        expect(content["status"] == "ok" and drawn, f"a first cell ending in ? did not draw its figure: {text_of(outputs)[:200]}", problems)
         status, text = k.value("let kept = 41 + 1;\nkept")
         if (status, text) != ("ok", "42"):
             return f"the first cell gave {status} {text!r}"

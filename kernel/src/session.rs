@@ -71,7 +71,10 @@ impl Session {
         let init = read(&setup.config_dir.join("init.evcxr"))?;
         session.command(&init, "init.evcxr")?;
         clock.done("dependencies");
-        let prelude = read(&setup.config_dir.join("prelude.rs"))?;
+        // evcxr lets cells use `?` only after one has failed to compile without
+        // it, and that first failure also gives up drawing the cell's value (it
+        // falls back to `Debug`). One `?` with the prelude settles it for the session.
+        let prelude = read(&setup.config_dir.join("prelude.rs"))? + "Ok::<(), lowdim::Error>(())?;\n";
         session.command(&prelude, "prelude.rs")?;
         clock.done("prelude");
         eprintln!("lowdim-kernel: session start: {}", clock.report());

@@ -11,9 +11,9 @@ use crate::plot::html;
 /// [`grid`](crate::plot::grid) or from any `plotly::Plot`.
 ///
 /// In a notebook, end a cell with the figure (`fig`, or `scatter(...).unwrap()`)
-/// to draw it. evcxr prints a final expression that contains `?` with `Debug`
-/// instead, so bind it first (`let fig = grid(2, figs)?; fig`) or call
-/// [`show`](Figure::show).
+/// to draw it. evcxr prints with `Debug` a final expression that moves a
+/// variable defined in the same cell (`let a = …; grid(1, vec![a])?`): bind it
+/// first (`let fig = grid(1, vec![a])?; fig`) or call [`show`](Figure::show).
 #[derive(Clone, PartialEq)]
 pub struct Figure {
     pub(crate) data: Vec<Value>,
@@ -127,7 +127,7 @@ impl Figure {
 
 impl std::fmt::Debug for Figure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (to draw it, end the cell with the figure itself, not an expression with `?`, or call .show())", self.summary())
+        write!(f, "{} (to draw it, end the cell with a variable holding the figure, or call .show())", self.summary())
     }
 }
 
