@@ -30,7 +30,7 @@ STARTUP_TIMEOUT_S = 1200
 INTERRUPT_TARGET_S = 1.0
 
 UMAP_60K = """let big = swiss_roll(60_000, 0.05, 3)?;
-let umap = Umap::params(2).n_epochs(5000).fit(&big)?;"""
+let umap = Umap::params().n_epochs(5000).fit(&big)?;"""
 
 TRAINER = """use tch::{nn, Device};
 let ds = swiss_roll(4000, 0.05, 1)?;

@@ -198,7 +198,7 @@ fn trustworthiness_on(x: &Array2<f64>, e: &Array2<f64>, rows: Option<&[usize]>) 
 
 fn umap_fit(case: &str, x: Array2<f64>, quality_rows: Option<Vec<usize>>) -> Res<()> {
     let t = Instant::now();
-    let model = Umap::params(2).seed(SEED).fit_records(x.view())?;
+    let model = Umap::params().seed(SEED).fit_records(x.view())?;
     let seconds = t.elapsed().as_secs_f64();
     let q = trustworthiness_on(&x, model.embedding(), quality_rows.as_deref())?;
     report(case, seconds, q);
@@ -211,7 +211,7 @@ fn umap_transform(case: &str, dir: &Path, n: usize) -> Res<()> {
     let x = read_npy_2d(file(dir, "mnist_x"))?;
     let y = read_npy_labels(file(dir, "mnist_y"))?;
     let (train, test) = x.view().split_at(Axis(0), 9000);
-    let model = Umap::params(2).seed(SEED).fit_records(train)?;
+    let model = Umap::params().seed(SEED).fit_records(train)?;
     let new = test.slice(ndarray::s![..n, ..]).to_owned();
     model.transform(&new)?; // the first call pays for nothing we would not pay again; keep it symmetric with the peer's warm call
     let reps = if n == 1 { 200 } else { 3 };

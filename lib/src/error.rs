@@ -17,9 +17,20 @@ pub enum Error {
     #[error("invalid data: {0}")]
     Data(String),
 
-    /// Reading or writing a file failed.
+    /// Reading or writing a file failed, or the file holds what cannot be read;
+    /// `source` is the underlying error where there is one.
     #[error("{path}: {message}")]
-    Io { path: PathBuf, message: String },
+    Io {
+        path: PathBuf,
+        message: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
+    /// A broken internal invariant of lowdim: a bug, never the caller's input.
+    /// Please report it with the message.
+    #[error("internal error (a bug in lowdim; please report it): {0}")]
+    Internal(String),
 
     /// An error raised by linfa.
     #[error(transparent)]
@@ -54,9 +65,19 @@ impl Error {
         Error::Data(message.into())
     }
 
-    /// A file error, naming the path.
-    pub fn io(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
-        Error::Io { path: path.into(), message: message.to_string() }
+    /// A failed read or write of `path`, keeping the error that caused it.
+    pub fn io(path: impl Into<PathBuf>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::Io { path: path.into(), message: source.to_string(), source: Some(Box::new(source)) }
+    }
+
+    /// A file whose content cannot be used, naming the path and what is wrong.
+    pub fn file_content(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::Io { path: path.into(), message: message.into(), source: None }
+    }
+
+    /// A broken internal invariant (a bug), not bad input.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error::Internal(message.into())
     }
 }
 

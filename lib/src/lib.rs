@@ -18,11 +18,13 @@ pub mod display;
 pub mod deep;
 pub mod embed;
 pub mod error;
+pub mod estimator;
 pub mod interrupt;
 pub mod intrinsic;
 pub(crate) mod linalg;
 pub mod metrics;
 pub mod neighbors;
+pub(crate) mod persist;
 pub mod plot;
 pub mod sample;
 

@@ -41,7 +41,7 @@ fn flattening_swiss_roll_notebook() -> TestResult {
     let iso = Isomap::params().n_neighbors(10).fit(&roll)?;
     let lle = LocallyLinearEmbedding::params().n_neighbors(12).fit(&roll)?;
     let se = SpectralEmbedding::params().n_neighbors(10).fit(&roll)?;
-    let umap = Umap::params(2).seed(42).fit(&roll)?;
+    let umap = Umap::params().seed(42).fit(&roll)?;
     println!("five embeddings in {:.1} s", clock.elapsed().as_secs_f64());
 
     let embeddings = [pca_xy, iso.embedding().clone(), lle.embedding().clone(), se.embedding().clone(), umap.embedding().clone()];

@@ -99,11 +99,11 @@ fn golden_ab_params_match_umap_learn() {
 #[test]
 fn iris_trustworthiness_as_umap_learn_asks() {
     let x = iris();
-    let umap = Umap::params(2).n_neighbors(10).min_dist(0.01).seed(42).fit_records(x.view()).unwrap();
+    let umap = Umap::params().n_neighbors(10).min_dist(0.01).seed(42).fit_records(x.view()).unwrap();
     let t = trustworthiness(x.view(), umap.embedding().view(), 10).unwrap();
     println!("iris trustworthiness(k = 10): {t:.4} (umap-learn 0.9787 at defaults)");
     assert!(t >= 0.97, "trustworthiness {t}");
-    let d = Umap::params(2).fit_records(x.view()).unwrap();
+    let d = Umap::params().fit_records(x.view()).unwrap();
     let t = trustworthiness(x.view(), d.embedding().view(), 10).unwrap();
     println!("iris trustworthiness(k = 10), defaults: {t:.4}");
     assert!(t >= 0.97, "trustworthiness at defaults {t}");
@@ -116,7 +116,7 @@ fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
 #[test]
 fn same_bits_with_one_and_two_threads() {
     let ds = Dataset::new(iris(), iris_labels());
-    let fit = || Umap::params(2).seed(3).fit(&ds).unwrap();
+    let fit = || Umap::params().seed(3).fit(&ds).unwrap();
     let (one, two) = (in_pool(1, fit), in_pool(2, fit));
     assert_eq!(one.embedding(), two.embedding());
     assert_eq!(one, two);
@@ -128,18 +128,18 @@ fn same_bits_with_one_and_two_threads() {
 fn same_bits_with_one_and_two_threads_on_the_approximate_path() {
     // 700 points: NN-descent forced, and a graph big enough for the sparse eigensolver.
     let ds = swiss_roll(700, 0.05, 11).unwrap();
-    let fit = || Umap::params(2).n_epochs(60).knn_method(KnnMethod::NnDescent).seed(5).fit(&ds).unwrap();
+    let fit = || Umap::params().n_epochs(60).knn_method(KnnMethod::NnDescent).seed(5).fit(&ds).unwrap();
     let (one, two) = (in_pool(1, fit), in_pool(2, fit));
     assert_eq!(one.embedding(), two.embedding());
     assert!(one.embedding().iter().all(|v| v.is_finite()));
-    let other_seed = Umap::params(2).n_epochs(60).knn_method(KnnMethod::NnDescent).seed(6).fit(&ds).unwrap();
+    let other_seed = Umap::params().n_epochs(60).knn_method(KnnMethod::NnDescent).seed(6).fit(&ds).unwrap();
     assert_ne!(one.embedding(), other_seed.embedding());
 }
 
 #[test]
 fn save_and_load_round_trip() {
     let ds = Dataset::new(iris(), iris_labels());
-    let umap = Umap::params(2).n_epochs(50).fit(&ds).unwrap();
+    let umap = Umap::params().n_epochs(50).fit(&ds).unwrap();
     let path = std::env::temp_dir().join(format!("lowdim-umap-{}.json", std::process::id()));
     let path = path.to_str().unwrap();
     umap.save(path).unwrap();
@@ -154,7 +154,7 @@ fn save_and_load_round_trip() {
 #[test]
 fn transform_is_per_point_and_lands_near_the_neighbours() {
     let x = iris();
-    let umap = Umap::params(2).fit_records(x.view()).unwrap();
+    let umap = Umap::params().fit_records(x.view()).unwrap();
     let batch = umap.transform(&x).unwrap();
     assert_eq!(batch.dim(), (150, 2));
     assert!(batch.iter().all(|v| v.is_finite()));
@@ -184,7 +184,7 @@ fn transform_is_per_point_and_lands_near_the_neighbours() {
 #[test]
 fn supervised_fit_cuts_edges_between_classes() {
     let ds = Dataset::new(iris(), iris_labels());
-    let umap = Umap::params(2).supervised(true).target_weight(1.0).n_epochs(100).fit(&ds).unwrap();
+    let umap = Umap::params().supervised(true).target_weight(1.0).n_epochs(100).fit(&ds).unwrap();
     let g = umap.graph();
     for i in 0..150 {
         let (cols, _) = g.row(i).unwrap();
@@ -194,7 +194,7 @@ fn supervised_fit_cuts_edges_between_classes() {
     // Partial labels: None marks the unlabelled.
     let partial: Array1<Option<usize>> = Array1::from_shape_fn(150, |i| (i % 3 == 0).then_some(i / 50));
     let ds = Dataset::new(iris(), partial);
-    let umap = Umap::params(2).supervised(true).n_epochs(100).fit(&ds).unwrap();
+    let umap = Umap::params().supervised(true).n_epochs(100).fit(&ds).unwrap();
     assert!(umap.embedding().iter().all(|v| v.is_finite()));
     assert_eq!(umap.labels().unwrap().iter().filter(|l| l.is_none()).count(), 100);
 }
@@ -203,16 +203,16 @@ fn supervised_fit_cuts_edges_between_classes() {
 fn any_number_of_components_and_a_figure_for_each() {
     let ds = Dataset::new(iris(), iris_labels());
     for dim in [1, 3, 5] {
-        let umap = Umap::params(dim).n_epochs(60).fit(&ds).unwrap();
+        let umap = Umap::params().n_components(dim).n_epochs(60).fit(&ds).unwrap();
         assert_eq!(umap.embedding().dim(), (150, dim));
         assert!(umap.embedding().iter().all(|v| v.is_finite()));
         let fig = umap.figure().unwrap();
         assert_eq!(fig.n_traces(), 3, "one trace per class");
     }
-    let fig = Umap::params(3).n_epochs(30).fit(&ds).unwrap().figure().unwrap();
+    let fig = Umap::params().n_components(3).n_epochs(30).fit(&ds).unwrap().figure().unwrap();
     assert_eq!(fig.to_json()["data"][0]["type"], "scatter3d");
     let values = swiss_roll(200, 0.0, 1).unwrap();
-    let fig = Umap::params(2).n_epochs(30).fit(&values).unwrap().figure().unwrap();
+    let fig = Umap::params().n_epochs(30).fit(&values).unwrap().figure().unwrap();
     assert_eq!(fig.n_traces(), 1);
 }
 
@@ -225,7 +225,7 @@ fn disconnected_data_is_laid_out_in_separate_pieces() {
         (state >> 11) as f64 / (1u64 << 53) as f64
     };
     let x = Array2::from_shape_fn((90, 3), |(i, _)| 1000.0 * (i / 30) as f64 + noise());
-    let umap = Umap::params(2).n_neighbors(10).n_epochs(100).fit_records(x.view()).unwrap();
+    let umap = Umap::params().n_neighbors(10).n_epochs(100).fit_records(x.view()).unwrap();
     assert!(umap.n_graph_components() >= 3, "{} components", umap.n_graph_components());
     let e = umap.embedding();
     assert!(e.iter().all(|v| v.is_finite()));
@@ -244,16 +244,16 @@ fn disconnected_data_is_laid_out_in_separate_pieces() {
 #[test]
 fn random_and_given_starts() {
     let x = iris();
-    let r = Umap::params(2).init(Init::Random).n_epochs(50).fit_records(x.view()).unwrap();
+    let r = Umap::params().init(UmapInit::Random).n_epochs(50).fit_records(x.view()).unwrap();
     assert!(r.embedding().iter().all(|v| v.is_finite()));
     let start = x.slice(s![.., ..2]).to_owned();
-    let g = Umap::params(2).init(Init::Given(start.clone())).n_epochs(50).fit_records(x.view()).unwrap();
+    let g = Umap::params().init(UmapInit::Given(start.clone())).n_epochs(50).fit_records(x.view()).unwrap();
     assert!(g.embedding().iter().all(|v| v.is_finite()));
     // The same start in column-major order (as numpy hands over a transposed array).
     let mut fortran = Array2::zeros(ndarray::ShapeBuilder::f(start.dim()));
     fortran.assign(&start);
     assert!(!fortran.is_standard_layout());
-    let f = Umap::params(2).init(Init::Given(fortran)).n_epochs(50).fit_records(x.view()).unwrap();
+    let f = Umap::params().init(UmapInit::Given(fortran)).n_epochs(50).fit_records(x.view()).unwrap();
     assert_eq!(f.embedding(), g.embedding());
 }
 
@@ -261,7 +261,7 @@ fn random_and_given_starts() {
 fn other_metrics_embed() {
     let x = iris();
     for metric in [Metric::Cosine, Metric::Manhattan, Metric::Correlation] {
-        let umap = Umap::params(2).metric(metric).n_epochs(60).fit_records(x.view()).unwrap();
+        let umap = Umap::params().metric(metric).n_epochs(60).fit_records(x.view()).unwrap();
         assert!(umap.embedding().iter().all(|v| v.is_finite()), "{metric}");
     }
 }
@@ -270,14 +270,14 @@ fn other_metrics_embed() {
 
 #[test]
 fn n_neighbors_not_below_n_is_an_error() {
-    let err = Umap::params(2).n_neighbors(150).fit_records(iris().view()).unwrap_err();
+    let err = Umap::params().n_neighbors(150).fit_records(iris().view()).unwrap_err();
     assert!(matches!(err, Error::Param { name: "n_neighbors", .. }), "{err}");
     assert!(err.to_string().contains("n_samples = 150") && err.to_string().contains("got 150"), "{err}");
 }
 
 #[test]
 fn fewer_than_two_points_is_an_error() {
-    let err = Umap::params(2).fit_records(Array2::<f64>::zeros((1, 4)).view()).unwrap_err();
+    let err = Umap::params().fit_records(Array2::<f64>::zeros((1, 4)).view()).unwrap_err();
     assert!(matches!(err, Error::Data(_)) && err.to_string().contains("at least 2"), "{err}");
 }
 
@@ -285,7 +285,7 @@ fn fewer_than_two_points_is_an_error() {
 fn nan_is_an_error() {
     let mut x = iris();
     x[[10, 2]] = f64::NAN;
-    let err = Umap::params(2).fit_records(x.view()).unwrap_err();
+    let err = Umap::params().fit_records(x.view()).unwrap_err();
     assert!(matches!(err, Error::Data(_)) && err.to_string().contains("(10, 2)"), "{err}");
 }
 
@@ -293,13 +293,13 @@ fn nan_is_an_error() {
 fn infinity_is_an_error() {
     let mut x = iris();
     x[[3, 0]] = f64::INFINITY;
-    assert!(matches!(Umap::params(2).fit_records(x.view()), Err(Error::Data(_))));
+    assert!(matches!(Umap::params().fit_records(x.view()), Err(Error::Data(_))));
 }
 
 #[test]
 fn zero_variance_data_is_an_error() {
     let x = Array2::from_elem((30, 4), 2.5);
-    let err = Umap::params(2).fit_records(x.view()).unwrap_err();
+    let err = Umap::params().fit_records(x.view()).unwrap_err();
     assert!(err.to_string().contains("zero variance"), "{err}");
 }
 
@@ -307,20 +307,20 @@ fn zero_variance_data_is_an_error() {
 fn all_duplicate_points_are_an_error() {
     // Two distinct points, ten copies each: every point's neighbours are its copies.
     let x = Array2::from_shape_fn((20, 3), |(i, j)| if i % 2 == 0 { j as f64 } else { 10.0 + j as f64 });
-    let err = Umap::params(2).n_neighbors(5).fit_records(x.view()).unwrap_err();
+    let err = Umap::params().n_neighbors(5).fit_records(x.view()).unwrap_err();
     assert!(err.to_string().contains("duplicates"), "{err}");
 }
 
 #[test]
 fn wrong_width_at_transform_is_an_error() {
-    let umap = Umap::params(2).n_epochs(20).fit_records(iris().view()).unwrap();
+    let umap = Umap::params().n_epochs(20).fit_records(iris().view()).unwrap();
     let err = umap.transform(&Array2::zeros((3, 5))).unwrap_err();
     assert!(err.to_string().contains("4 columns") && err.to_string().contains("got 5"), "{err}");
 }
 
 #[test]
 fn nan_at_transform_is_an_error() {
-    let umap = Umap::params(2).n_epochs(20).fit_records(iris().view()).unwrap();
+    let umap = Umap::params().n_epochs(20).fit_records(iris().view()).unwrap();
     let mut x = Array2::<f64>::zeros((2, 4));
     x[[1, 1]] = f64::NAN;
     assert!(matches!(umap.transform(&x), Err(Error::Data(_))));
@@ -329,20 +329,20 @@ fn nan_at_transform_is_an_error() {
 #[test]
 fn labels_of_the_wrong_length_are_an_error() {
     let ds = Dataset::new(iris(), Array1::<usize>::zeros(149));
-    let err = Umap::params(2).fit(&ds).unwrap_err();
+    let err = Umap::params().fit(&ds).unwrap_err();
     assert!(err.to_string().contains("150 records but 149 targets"), "{err}");
 }
 
 #[test]
 fn supervision_without_labels_is_an_error() {
     let ds = swiss_roll(100, 0.0, 1).unwrap();
-    let err = Umap::params(2).supervised(true).fit(&ds).unwrap_err();
+    let err = Umap::params().supervised(true).fit(&ds).unwrap_err();
     assert!(matches!(err, Error::Param { name: "supervised", .. }), "{err}");
 }
 
 #[test]
 fn given_start_of_the_wrong_size_is_an_error() {
-    let err = Umap::params(2).init(Init::Given(Array2::zeros((10, 2)))).fit_records(iris().view()).unwrap_err();
+    let err = Umap::params().init(UmapInit::Given(Array2::zeros((10, 2)))).fit_records(iris().view()).unwrap_err();
     assert!(matches!(err, Error::Param { name: "init", .. }), "{err}");
 }
 
@@ -350,15 +350,15 @@ fn given_start_of_the_wrong_size_is_an_error() {
 fn zero_row_under_cosine_is_an_error() {
     let mut x = iris();
     x.row_mut(7).fill(0.0);
-    let err = Umap::params(2).metric(Metric::Cosine).fit_records(x.view()).unwrap_err();
+    let err = Umap::params().metric(Metric::Cosine).fit_records(x.view()).unwrap_err();
     assert!(err.to_string().contains("row 7"), "{err}");
 }
 
 #[test]
 fn bad_parameters_are_errors_before_any_work() {
     let x = iris();
-    let p = || Umap::params(2);
-    assert!(matches!(Umap::params(0).fit_records(x.view()), Err(Error::Param { name: "n_components", .. })));
+    let p = || Umap::params();
+    assert!(matches!(Umap::params().n_components(0).fit_records(x.view()), Err(Error::Param { name: "n_components", .. })));
     assert!(matches!(p().min_dist(-1.0).fit_records(x.view()), Err(Error::Param { name: "min_dist", .. })));
     assert!(matches!(p().learning_rate(0.0).fit_records(x.view()), Err(Error::Param { name: "learning_rate", .. })));
     assert!(matches!(p().target_weight(2.0).fit_records(x.view()), Err(Error::Param { name: "target_weight", .. })));

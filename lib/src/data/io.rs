@@ -87,7 +87,7 @@ pub fn read_npy_labels(path: impl AsRef<Path>) -> Result<Array1<usize>> {
         .position(|&v| !(v >= 0.0 && v.fract() == 0.0 && v <= usize::MAX as f64))
     {
         None => Ok(values.mapv(|v| v as usize)),
-        Some(i) => Err(Error::io(
+        Some(i) => Err(Error::file_content(
             path,
             format!("entry {i} is {}; labels must be integers ≥ 0", values[i]),
         )),
@@ -205,7 +205,7 @@ fn read_table(path: &Path, options: CsvOptions) -> Result<Table> {
         }
     }
     if values.is_empty() {
-        return Err(Error::io(
+        return Err(Error::file_content(
             path,
             "holds no data rows; check `has_header` and the delimiter",
         ));
@@ -234,7 +234,7 @@ fn parse_field(path: &Path, field: &str, line: u64, column: usize, names: &[Stri
         } else {
             format!("{field:?}")
         };
-        Error::io(
+        Error::file_content(
             path,
             format!(
                 "line {line}, column {}{name}: cannot read {what} as a number",
@@ -261,7 +261,7 @@ fn read_npy_f64<D: Dimension>(path: &Path, who: &str) -> Result<Array<f64, D>> {
         )*};
     }
     try_as!(f64, f32, i64, i32, i16, i8, u64, u32, u16, u8);
-    Err(Error::io(
+    Err(Error::file_content(
         path,
         format!("holds elements of type {descriptor}; {who} reads float and integer arrays"),
     ))
@@ -269,14 +269,14 @@ fn read_npy_f64<D: Dimension>(path: &Path, who: &str) -> Result<Array<f64, D>> {
 
 fn npy_error(path: &Path, who: &str, e: ReadNpyError) -> Error {
     match e {
-        ReadNpyError::WrongNdim(expected, found) => Error::io(
+        ReadNpyError::WrongNdim(expected, found) => Error::file_content(
             path,
             format!(
                 "holds a {found}-d array; {who} expects {}-d",
                 expected.map_or("a different dimension".to_string(), |d| d.to_string())
             ),
         ),
-        other => Error::io(path, format!("is not a readable .npy file: {other}")),
+        other => Error::file_content(path, format!("is not a readable .npy file: {other}")),
     }
 }
 

@@ -49,7 +49,7 @@ pub(super) fn load(dir: &Path, vs: &VarStore, opt: &mut OptState) -> Result<(Sav
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
     let saved: Saved = serde_json::from_str(&text).map_err(|e| Error::io(&path, e))?;
     if saved.parameters != parameter_names(vs) {
-        return Err(Error::io(dir, "the checkpoint belongs to a different model (its parameters differ); use another directory"));
+        return Err(Error::file_content(dir, "the checkpoint belongs to a different model (its parameters differ); use another directory"));
     }
     let mut vs_copy = copy_weights(vs);
     let stored = Tensor::read_safetensors(dir.join("model.safetensors")).map_err(|e| Error::io(dir, e))?;

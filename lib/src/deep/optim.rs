@@ -185,7 +185,7 @@ impl OptState {
 
     pub(crate) fn load(&mut self, path: &Path) -> Result<()> {
         let stored: HashMap<String, Tensor> = Tensor::read_safetensors(path).map_err(|e| Error::io(path, e))?.into_iter().collect();
-        let get = |key: &str| stored.get(key).ok_or_else(|| Error::io(path, format!("no `{key}` in the optimiser checkpoint")));
+        let get = |key: &str| stored.get(key).ok_or_else(|| Error::file_content(path, format!("no `{key}` in the optimiser checkpoint")));
         for (i, (name, _)) in self.vars.iter().enumerate() {
             tch::no_grad(|| self.first[i].f_copy_(get(&format!("first/{name}"))?).map_err(Error::from))?;
             if i < self.second.len() {

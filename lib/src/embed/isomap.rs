@@ -42,8 +42,10 @@ use std::collections::BinaryHeap;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_components, check_neighbors, check_records, display, embedding_figure, impl_embed_fit, impl_guard, impl_persist, kernel_eigen, par_rows_mut, project_centred, scale_by_root, Coloring, KernelCentring};
+use super::shared::{check_components, check_neighbors, check_records, display, embedding_figure, impl_embed_fit, kernel_eigen, par_rows_mut, project_centred, scale_by_root, Coloring, KernelCentring};
+use crate::persist::impl_persist;
 use crate::error::{check_finite, Error, Result};
+use crate::estimator::params;
 use crate::neighbors::{KnnGraph, KnnIndex, KnnMethod, KnnParams, Metric};
 use crate::plot::Figure;
 
@@ -62,13 +64,6 @@ pub struct Isomap {
 }
 
 impl Isomap {
-    /// The parameters, with scikit-learn's defaults: `n_neighbors` 5,
-    /// `n_components` 2, `metric` euclidean, exact kNN, `seed` 0 (the Lanczos
-    /// start above 200 points).
-    pub fn params() -> IsomapParams {
-        IsomapParams(IsomapValidParams { n_neighbors: 5, n_components: 2, metric: Metric::Euclidean, knn_method: KnnMethod::Exact, seed: 0 })
-    }
-
     /// The embedding of the training points (`embedding_`).
     pub fn embedding(&self) -> &Array2<f64> {
         &self.embedding
@@ -142,75 +137,25 @@ impl Isomap {
     }
 }
 
-/// Checked Isomap parameters; see [`Isomap::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct IsomapValidParams {
-    n_neighbors: usize,
-    n_components: usize,
-    metric: Metric,
-    knn_method: KnnMethod,
-    seed: u64,
-}
-
-/// Unchecked Isomap parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct IsomapParams(IsomapValidParams);
-
-impl IsomapParams {
-    /// `n_neighbors`: usize in [1, n_samples), default 5; neighbours per point
-    /// (the point itself not counted).
-    pub fn n_neighbors(mut self, n_neighbors: usize) -> Self {
-        self.0.n_neighbors = n_neighbors;
-        self
-    }
-
-    /// `n_components`: usize in [1, n_samples), default 2.
-    pub fn n_components(mut self, n_components: usize) -> Self {
-        self.0.n_components = n_components;
-        self
-    }
-
-    /// `metric`: default [`Metric::Euclidean`]; edge lengths of the graph.
-    pub fn metric(mut self, metric: Metric) -> Self {
-        self.0.metric = metric;
-        self
-    }
-
-    /// `knn_method`: default [`KnnMethod::Exact`] (as scikit-learn); `Auto` or
-    /// `NnDescent` trade exactness for speed on large sets.
-    pub fn knn_method(mut self, knn_method: KnnMethod) -> Self {
-        self.0.knn_method = knn_method;
-        self
-    }
-
-    /// `seed`: u64, default 0; the Lanczos start vector (and NN-descent's seed).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
+params! {
+    /// Checked Isomap parameters; see [`Isomap::params`].
+    Isomap("Isomap") => IsomapParams, IsomapValidParams {
+        /// Neighbours per point (the point itself not counted); also below
+        /// n_samples at fit.
+        n_neighbors: usize = 5 => 1..,
+        /// The output dimension; also below n_samples at fit.
+        n_components: usize = 2 => 1..,
+        /// Edge lengths of the graph.
+        metric: Metric = Metric::Euclidean,
+        /// `Exact` as scikit-learn; `Auto` or `NnDescent` trade exactness for
+        /// speed on large sets.
+        knn_method: KnnMethod = KnnMethod::Exact,
+        /// The Lanczos start vector (and NN-descent's seed).
+        seed: u64 = 0,
     }
 }
 
 impl IsomapValidParams {
-    /// Neighbours per point.
-    pub fn n_neighbors(&self) -> usize {
-        self.n_neighbors
-    }
-
-    /// The output dimension.
-    pub fn n_components(&self) -> usize {
-        self.n_components
-    }
-
-    fn check(&self) -> Result<()> {
-        if self.n_neighbors == 0 {
-            return Err(Error::param("n_neighbors", "of Isomap must be ≥ 1; got 0"));
-        }
-        if self.n_components == 0 {
-            return Err(Error::param("n_components", "of Isomap must be ≥ 1; got 0"));
-        }
-        Ok(())
-    }
-
     fn fit_impl(&self, x: ArrayView2<f64>, coloring: Coloring) -> Result<Isomap> {
         const WHO: &str = "Isomap";
         check_records(WHO, x, 2, &coloring)?;
@@ -237,7 +182,6 @@ impl IsomapValidParams {
     }
 }
 
-impl_guard!(IsomapParams, IsomapValidParams);
 impl_embed_fit!(IsomapParams, IsomapValidParams, Isomap);
 impl_persist!(Isomap, "Isomap model");
 

@@ -32,7 +32,8 @@
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_components, check_records, display, embedding_figure, impl_embed_fit, impl_guard, impl_persist, kernel_eigen, par_rows_mut, project_centred, rbf_kernel, scale_by_root, Coloring, KernelCentring};
+use super::shared::{check_components, check_records, display, embedding_figure, impl_embed_fit, impl_guard, kernel_eigen, par_rows_mut, project_centred, rbf_kernel, scale_by_root, Coloring, KernelCentring};
+use crate::persist::impl_persist;
 use crate::error::{check_finite, Error, Result};
 use crate::plot::Figure;
 

@@ -42,7 +42,8 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_neighbors, check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, impl_persist, Coloring};
+use super::shared::{check_neighbors, check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, Coloring};
+use crate::persist::impl_persist;
 use crate::error::{check_finite, Error, Result};
 use crate::linalg::{smallest_eigenpairs, symmetric_eigen, SymCsr};
 use crate::neighbors::{KnnIndex, KnnMethod, KnnParams};

@@ -35,7 +35,8 @@
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_components, check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, impl_persist, pairwise_distances, Coloring, KernelCentring};
+use super::shared::{check_components, check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, pairwise_distances, Coloring, KernelCentring};
+use crate::persist::impl_persist;
 use crate::error::{Error, Result};
 use crate::linalg::dense_top_eigenpairs;
 use crate::neighbors::Metric;

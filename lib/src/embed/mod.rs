@@ -13,7 +13,6 @@ mod sparse_random_projection;
 mod spectral;
 mod tsne;
 mod umap;
-pub(crate) use umap::persist as umap_persist;
 
 pub use isomap::{Isomap, IsomapParams, IsomapValidParams};
 pub use kernel_pca::{Kernel, KernelPca, KernelPcaParams, KernelPcaValidParams};
@@ -22,7 +21,7 @@ pub use mds::{ClassicalMds, ClassicalMdsParams, ClassicalMdsValidParams};
 pub use shared::EmbedTargets;
 pub use spectral::{EmbeddingAffinity, SpectralEmbedding, SpectralEmbeddingParams, SpectralEmbeddingValidParams};
 pub use umap::{
-    find_ab_params, fuzzy_simplicial_set, smooth_knn_dist, FuzzyGraph, Init, Umap, UmapParams, UmapTargets, UmapValidParams,
+    find_ab_params, fuzzy_simplicial_set, smooth_knn_dist, FuzzyGraph, Umap, UmapInit, UmapParams, UmapTargets, UmapValidParams,
 };
 pub use randomized_pca::{PowerNormalizer, RandomizedPca, RandomizedPcaParams, RandomizedPcaValidParams};
 pub use tsne::{Tsne, TsneInit, TsneParams, TsneValidParams};

@@ -342,26 +342,6 @@ macro_rules! impl_embed_fit {
 }
 pub(crate) use impl_embed_fit;
 
-/// `save` / `load` of a fitted model as JSON that loads back bit for bit
-/// (through UMAP's persistence helpers).
-macro_rules! impl_persist {
-    ($fitted:ident, $what:expr) => {
-        impl $fitted {
-            /// Writes the fitted model as JSON to `path`.
-            pub fn save(&self, path: &str) -> $crate::error::Result<()> {
-                $crate::embed::umap_persist::save_json(self, path)
-            }
-
-            /// Reads a model written by `save`; it compares equal to the saved
-            /// one, every float bit for bit.
-            pub fn load(path: &str) -> $crate::error::Result<$fitted> {
-                $crate::embed::umap_persist::load_json(path, $what)
-            }
-        }
-    };
-}
-pub(crate) use impl_persist;
-
 /// The `ParamGuard` of a parameter newtype `$params($valid)` whose checked
 /// type has `fn check(&self) -> Result<()>`.
 macro_rules! impl_guard {

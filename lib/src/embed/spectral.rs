@@ -41,7 +41,8 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, impl_persist, rbf_kernel, Coloring};
+use super::shared::{check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, rbf_kernel, Coloring};
+use crate::persist::impl_persist;
 use crate::error::{Error, Result};
 use crate::linalg::{smallest_dense, smallest_eigenpairs, top_eigenpairs_relative, SymCsr};
 use crate::neighbors::{KnnMethod, KnnParams};

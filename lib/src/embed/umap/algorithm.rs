@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::curve::find_ab_params;
 use super::fuzzy::{categorical_intersection, fuzzy_simplicial_set, membership, smooth_rows, FuzzyGraph};
-use super::hyperparams::{Init, UmapParams, UmapValidParams};
+use super::hyperparams::{UmapInit, UmapParams, UmapValidParams};
 use super::layout::{optimize, Schedule, Sgd};
-use super::persist;
+use crate::persist::impl_persist;
 use super::spectral::spectral_layout;
 use crate::display::Progress;
 use crate::error::{check_finite, Error, Result};
@@ -50,17 +50,6 @@ pub struct Umap {
 }
 
 impl Umap {
-    /// Hyperparameters for an embedding in `n_components` dimensions (≥ 1), with
-    /// umap-learn's defaults: `n_neighbors` 15, `min_dist` 0.1, `spread` 1.0,
-    /// metric euclidean, `n_epochs` 500 up to 10 000 points else 200,
-    /// `learning_rate` 1.0, `negative_sample_rate` 5, `repulsion_strength` 1.0,
-    /// `local_connectivity` 1.0, `set_op_mix_ratio` 1.0, init spectral, `seed` 42,
-    /// `transform_seed` 42, unsupervised (`target_weight` 0.5 when supervised),
-    /// kNN exact below 4096 points and NN-descent above.
-    pub fn params(n_components: usize) -> UmapParams {
-        UmapParams::new(n_components)
-    }
-
     /// The embedding of the training points (`n_samples × n_components`).
     pub fn embedding(&self) -> &Array2<f64> {
         &self.embedding
@@ -154,7 +143,7 @@ impl Umap {
         let tail = tail.as_slice().unwrap_or(&[]);
         match head.as_slice_mut() {
             Some(h) => optimize(h, Some(tail), dim, &schedule, &sgd, &seeds, |_| Ok(()))?,
-            None => return Err(Error::data("internal: the new points' embedding is not contiguous")),
+            None => return Err(Error::internal("the new points' embedding is not contiguous")),
         }
         check_finite("the transformed embedding", &head)?;
         Ok(head)
@@ -179,18 +168,6 @@ impl Umap {
             }
         }
         head
-    }
-
-    /// Writes the model as JSON to `path` (parameters, embedding, graph and the
-    /// neighbour index with its training data).
-    pub fn save(&self, path: &str) -> Result<()> {
-        persist::save_json(self, path)
-    }
-
-    /// Reads a model written by [`save`](Umap::save); it compares equal to the
-    /// saved one, every float bit for bit.
-    pub fn load(path: &str) -> Result<Umap> {
-        persist::load_json(path, "UMAP model")
     }
 }
 
@@ -258,7 +235,7 @@ impl UmapValidParams {
         };
         match embedding.as_slice_mut() {
             Some(y) => optimize(y, None, self.n_components, &schedule, &sgd, &seeds, report)?,
-            None => return Err(Error::data("internal: the embedding is not contiguous")),
+            None => return Err(Error::internal("the embedding is not contiguous")),
         }
         progress.finish();
         check_finite("the UMAP embedding", &embedding)?;
@@ -295,7 +272,7 @@ impl UmapValidParams {
                 "UMAP needs class labels (usize or Option<usize> targets) for a supervised fit; this dataset has none",
             ));
         }
-        if let Init::Given(y) = &self.init {
+        if let UmapInit::Given(y) = &self.init {
             if y.nrows() != n {
                 return Err(Error::param("init", format!("of UMAP must have one row per point ({n}); got {}", y.nrows())));
             }
@@ -314,13 +291,13 @@ impl UmapValidParams {
     fn initial_embedding(&self, graph: &FuzzyGraph, index: &KnnIndex) -> Result<Array2<f64>> {
         let (n, dim) = (graph.n_vertices(), self.n_components);
         let start = match &self.init {
-            Init::Spectral => {
+            UmapInit::Spectral => {
                 let layout = spectral_layout(graph, index.prepared_data(), dim, self.seed);
                 noisy_scale(layout, rng::derive(self.seed, stream::NOISE, 0))
             }
-            Init::Random => uniform(n, dim, rng::derive(self.seed, stream::RANDOM_INIT, 0)),
+            UmapInit::Random => uniform(n, dim, rng::derive(self.seed, stream::RANDOM_INIT, 0)),
             // The layout is optimised as one row-major slice, whatever order it came in.
-            Init::Given(y) => y.as_standard_layout().into_owned(),
+            UmapInit::Given(y) => y.as_standard_layout().into_owned(),
         };
         Ok(rescale_columns(start, rng::derive(self.seed, stream::RANDOM_INIT, 1)))
     }
@@ -418,7 +395,7 @@ impl<T: UmapTargets> Fit<Array2<f64>, T, Error> for UmapValidParams {
 
 // Inherent `fit`s shadow linfa's blanket `Fit` for parameter guards: the kernel
 // names a cell's variables through rust-analyzer, which cannot see through that
-// blanket impl, so `let umap = Umap::params(2).fit(&ds)?;` needs a direct path.
+// blanket impl, so `let umap = Umap::params().fit(&ds)?;` needs a direct path.
 impl UmapParams {
     /// Checks the parameters and fits on `dataset` (see [`UmapTargets`]).
     pub fn fit<T: UmapTargets>(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<Umap> {
@@ -432,3 +409,6 @@ impl UmapValidParams {
         self.fit_impl(dataset.records.view(), dataset.targets.umap_targets())
     }
 }
+
+impl_persist!(Umap, "UMAP model");
+

@@ -22,7 +22,7 @@
 //! ```
 //! use lowdim::prelude::*;
 //! let ds = swiss_roll(300, 0.05, 7).unwrap();
-//! let umap = Umap::params(2).n_neighbors(10).n_epochs(100).seed(7).fit(&ds).unwrap();
+//! let umap = Umap::params().n_neighbors(10).n_epochs(100).seed(7).fit(&ds).unwrap();
 //! assert_eq!(umap.embedding().dim(), (300, 2));
 //! let new = umap.transform(&ds.records().slice(s![..5, ..]).to_owned()).unwrap();
 //! assert_eq!(new.dim(), (5, 2));
@@ -36,10 +36,9 @@ mod fuzzy;
 mod hyperparams;
 mod layout;
 mod pair_schedule;
-pub(crate) mod persist;
 mod spectral;
 
 pub use algorithm::{Umap, UmapTargets};
 pub use curve::find_ab_params;
 pub use fuzzy::{fuzzy_simplicial_set, smooth_knn_dist, FuzzyGraph};
-pub use hyperparams::{Init, UmapParams, UmapValidParams};
+pub use hyperparams::{UmapInit, UmapParams, UmapValidParams};
