@@ -337,6 +337,140 @@ macro_rules! params {
 }
 pub(crate) use params;
 
+/// What a dataset's targets say about its points: class labels (`None`:
+/// unlabelled), continuous values, or nothing. Estimators keep them to colour
+/// their figures; supervised ones also learn from the labels.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum TargetValues {
+    None,
+    Labels(Vec<Option<usize>>),
+    Values(Vec<f64>),
+}
+
+impl TargetValues {
+    /// One entry per point, or `None` when there are no targets.
+    pub fn len(&self) -> Option<usize> {
+        match self {
+            TargetValues::None => None,
+            TargetValues::Labels(l) => Some(l.len()),
+            TargetValues::Values(v) => Some(v.len()),
+        }
+    }
+
+    /// Fails unless there are no targets or one per record.
+    pub(crate) fn check_len(&self, n_records: usize) -> Result<()> {
+        match self.len() {
+            Some(m) if m != n_records => Err(Error::data(format!("the dataset has {n_records} records but {m} targets; give one target per point"))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The target types a dataset may carry into a fit: `usize` labels,
+/// `Option<usize>` labels (`None`: unlabelled), `f64` values, and `()` (none,
+/// what `Dataset::from(x)` gives). Targets colour a fit's figure; only
+/// supervised fits (UMAP with `supervised(true)`) learn from them.
+pub trait Targets: private::Sealed {
+    /// The targets as the estimators read them.
+    fn target_values(&self) -> TargetValues;
+}
+
+mod private {
+    pub trait Sealed {}
+    impl Sealed for ndarray::Array1<usize> {}
+    impl Sealed for ndarray::Array1<Option<usize>> {}
+    impl Sealed for ndarray::Array1<f64> {}
+    impl Sealed for ndarray::Array1<()> {}
+}
+
+impl Targets for ndarray::Array1<usize> {
+    fn target_values(&self) -> TargetValues {
+        TargetValues::Labels(self.iter().map(|&l| Some(l)).collect())
+    }
+}
+
+impl Targets for ndarray::Array1<Option<usize>> {
+    fn target_values(&self) -> TargetValues {
+        TargetValues::Labels(self.to_vec())
+    }
+}
+
+impl Targets for ndarray::Array1<f64> {
+    fn target_values(&self) -> TargetValues {
+        TargetValues::Values(self.to_vec())
+    }
+}
+
+impl Targets for ndarray::Array1<()> {
+    fn target_values(&self) -> TargetValues {
+        TargetValues::None
+    }
+}
+
+/// The `fit` surface of an estimator, written once: linfa's `Fit` on the
+/// checked parameters, and inherent `fit` / `fit_records` on both parameter
+/// types (the notebook kernel names a cell's types without seeing through
+/// linfa's blanket `Fit` for parameter guards, so a cell needs the direct path).
+///
+/// - `impl_fit!(P, V => F)`: targets are ignored; `V` has
+///   `fn fit_impl(&self, ArrayView2<f64>) -> Result<F>`.
+/// - `impl_fit!(P, V => F, targets)`: the dataset's [`Targets`] are kept; `V`
+///   has `fn fit_impl(&self, ArrayView2<f64>, TargetValues) -> Result<F>`.
+macro_rules! impl_fit {
+    ($params:ident, $valid:ident => $fitted:ty) => {
+        impl<T> linfa::traits::Fit<ndarray::Array2<f64>, T, $crate::error::Error> for $valid {
+            type Object = $fitted;
+
+            fn fit(&self, dataset: &linfa::DatasetBase<ndarray::Array2<f64>, T>) -> $crate::error::Result<$fitted> {
+                self.fit_impl(dataset.records.view())
+            }
+        }
+
+        $crate::estimator::impl_fit!(@inherent $params, $valid => $fitted, [T], |v, d| v.fit_impl(d.records.view()), |v, x| v.fit_impl(x));
+    };
+    ($params:ident, $valid:ident => $fitted:ty, targets) => {
+        impl<T: $crate::estimator::Targets> linfa::traits::Fit<ndarray::Array2<f64>, T, $crate::error::Error> for $valid {
+            type Object = $fitted;
+
+            fn fit(&self, dataset: &linfa::DatasetBase<ndarray::Array2<f64>, T>) -> $crate::error::Result<$fitted> {
+                self.fit_impl(dataset.records.view(), $crate::estimator::Targets::target_values(&dataset.targets))
+            }
+        }
+
+        $crate::estimator::impl_fit!(@inherent $params, $valid => $fitted, [T: $crate::estimator::Targets],
+            |v, d| v.fit_impl(d.records.view(), $crate::estimator::Targets::target_values(&d.targets)),
+            |v, x| v.fit_impl(x, $crate::estimator::TargetValues::None));
+    };
+    (@inherent $params:ident, $valid:ident => $fitted:ty, [$($bound:tt)*], |$v:ident, $d:ident| $on_dataset:expr, |$v2:ident, $x:ident| $on_records:expr) => {
+        impl $valid {
+            /// Fits on the rows of `records` (no targets).
+            pub fn fit_records(&self, records: ndarray::ArrayView2<f64>) -> $crate::error::Result<$fitted> {
+                let ($v2, $x) = (self, records);
+                $on_records
+            }
+
+            /// Fits on the records of `dataset`.
+            pub fn fit<$($bound)*>(&self, dataset: &linfa::DatasetBase<ndarray::Array2<f64>, T>) -> $crate::error::Result<$fitted> {
+                let ($v, $d) = (self, dataset);
+                $on_dataset
+            }
+        }
+
+        impl $params {
+            /// Checks the parameters and fits on the rows of `records` (no targets).
+            pub fn fit_records(&self, records: ndarray::ArrayView2<f64>) -> $crate::error::Result<$fitted> {
+                linfa::ParamGuard::check_ref(self)?.fit_records(records)
+            }
+
+            /// Checks the parameters and fits on the records of `dataset`.
+            pub fn fit<$($bound)*>(&self, dataset: &linfa::DatasetBase<ndarray::Array2<f64>, T>) -> $crate::error::Result<$fitted> {
+                linfa::ParamGuard::check_ref(self)?.fit(dataset)
+            }
+        }
+    };
+}
+pub(crate) use impl_fit;
+
 #[cfg(test)]
 mod tests {
     use super::*;

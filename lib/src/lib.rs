@@ -51,6 +51,7 @@ pub mod prelude {
     pub use crate::metrics::*;
     pub use crate::neighbors::*;
     pub use crate::error::{Error, Result};
+    pub use crate::estimator::{TargetValues, Targets};
     pub use crate::intrinsic::*;
     pub use crate::plot::*;
     pub use crate::sample::*;

@@ -42,8 +42,9 @@ use std::collections::BinaryHeap;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_components, check_neighbors, check_records, display, embedding_figure, impl_embed_fit, kernel_eigen, par_rows_mut, project_centred, scale_by_root, Coloring, KernelCentring};
+use super::shared::{check_components, check_neighbors, check_records, display, embedding_figure, kernel_eigen, par_rows_mut, project_centred, scale_by_root, KernelCentring};
 use crate::persist::impl_persist;
+use crate::estimator::{impl_fit, TargetValues};
 use crate::error::{check_finite, Error, Result};
 use crate::estimator::params;
 use crate::neighbors::{KnnGraph, KnnIndex, KnnMethod, KnnParams, Metric};
@@ -60,7 +61,7 @@ pub struct Isomap {
     dist_matrix: Array2<f64>,
     centring: KernelCentring,
     index: KnnIndex,
-    coloring: Coloring,
+    coloring: TargetValues,
 }
 
 impl Isomap {
@@ -156,7 +157,7 @@ params! {
 }
 
 impl IsomapValidParams {
-    fn fit_impl(&self, x: ArrayView2<f64>, coloring: Coloring) -> Result<Isomap> {
+    fn fit_impl(&self, x: ArrayView2<f64>, coloring: TargetValues) -> Result<Isomap> {
         const WHO: &str = "Isomap";
         check_records(WHO, x, 2, &coloring)?;
         let n = x.nrows();
@@ -182,7 +183,7 @@ impl IsomapValidParams {
     }
 }
 
-impl_embed_fit!(IsomapParams, IsomapValidParams, Isomap);
+impl_fit!(IsomapParams, IsomapValidParams => Isomap, targets);
 impl_persist!(Isomap, "Isomap model");
 
 /// The kNN graph made undirected (an edge where either point lists the

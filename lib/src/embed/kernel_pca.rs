@@ -32,8 +32,9 @@
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_components, check_records, display, embedding_figure, impl_embed_fit, impl_guard, kernel_eigen, par_rows_mut, project_centred, rbf_kernel, scale_by_root, Coloring, KernelCentring};
+use super::shared::{check_components, check_records, display, embedding_figure, impl_guard, kernel_eigen, par_rows_mut, project_centred, rbf_kernel, scale_by_root, KernelCentring};
 use crate::persist::impl_persist;
+use crate::estimator::{impl_fit, TargetValues};
 use crate::error::{check_finite, Error, Result};
 use crate::plot::Figure;
 
@@ -82,7 +83,7 @@ pub struct KernelPca {
     eigenvectors: Array2<f64>,
     centring: KernelCentring,
     x_fit: Array2<f64>,
-    coloring: Coloring,
+    coloring: TargetValues,
 }
 
 impl KernelPca {
@@ -224,7 +225,7 @@ impl KernelPcaValidParams {
         Ok(())
     }
 
-    fn fit_impl(&self, x: ArrayView2<f64>, coloring: Coloring) -> Result<KernelPca> {
+    fn fit_impl(&self, x: ArrayView2<f64>, coloring: TargetValues) -> Result<KernelPca> {
         const WHO: &str = "KernelPca";
         check_records(WHO, x, 2, &coloring)?;
         let n = x.nrows();
@@ -248,7 +249,7 @@ impl KernelPcaValidParams {
 }
 
 impl_guard!(KernelPcaParams, KernelPcaValidParams);
-impl_embed_fit!(KernelPcaParams, KernelPcaValidParams, KernelPca);
+impl_fit!(KernelPcaParams, KernelPcaValidParams => KernelPca, targets);
 impl_persist!(KernelPca, "kernel PCA model");
 
 /// `K[i, j] = k(a_i, b_j)` (`b` = `None`: `a` against itself), row-parallel.

@@ -42,8 +42,9 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_neighbors, check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, Coloring};
+use super::shared::{check_neighbors, check_records, display, embedding_figure, flip_signs, impl_guard};
 use crate::persist::impl_persist;
+use crate::estimator::{impl_fit, TargetValues};
 use crate::error::{check_finite, Error, Result};
 use crate::linalg::{smallest_eigenpairs, symmetric_eigen, SymCsr};
 use crate::neighbors::{KnnIndex, KnnMethod, KnnParams};
@@ -66,7 +67,7 @@ pub struct LocallyLinearEmbedding {
     embedding: Array2<f64>,
     eigenvalues: Vec<f64>,
     index: KnnIndex,
-    coloring: Coloring,
+    coloring: TargetValues,
 }
 
 impl LocallyLinearEmbedding {
@@ -247,7 +248,7 @@ impl LleValidParams {
         Ok(())
     }
 
-    fn fit_impl(&self, x: ArrayView2<f64>, coloring: Coloring) -> Result<LocallyLinearEmbedding> {
+    fn fit_impl(&self, x: ArrayView2<f64>, coloring: TargetValues) -> Result<LocallyLinearEmbedding> {
         const WHO: &str = "LocallyLinearEmbedding";
         check_records(WHO, x, 3, &coloring)?;
         let (n, d) = x.dim();
@@ -277,7 +278,7 @@ impl LleValidParams {
 }
 
 impl_guard!(LleParams, LleValidParams);
-impl_embed_fit!(LleParams, LleValidParams, LocallyLinearEmbedding);
+impl_fit!(LleParams, LleValidParams => LocallyLinearEmbedding, targets);
 impl_persist!(LocallyLinearEmbedding, "LLE model");
 
 /// Barycentric weights of `x` over the rows `idx` of `data`: solve

@@ -35,8 +35,9 @@
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_components, check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, pairwise_distances, Coloring, KernelCentring};
+use super::shared::{check_components, check_records, display, embedding_figure, flip_signs, impl_guard, pairwise_distances, KernelCentring};
 use crate::persist::impl_persist;
+use crate::estimator::{impl_fit, TargetValues};
 use crate::error::{Error, Result};
 use crate::linalg::dense_top_eigenpairs;
 use crate::neighbors::Metric;
@@ -52,7 +53,7 @@ pub struct ClassicalMds {
     embedding: Array2<f64>,
     eigenvalues: Vec<f64>,
     dissimilarity: Array2<f64>,
-    coloring: Coloring,
+    coloring: TargetValues,
 }
 
 impl ClassicalMds {
@@ -161,7 +162,7 @@ impl ClassicalMdsValidParams {
         Ok(())
     }
 
-    fn fit_impl(&self, x: ArrayView2<f64>, coloring: Coloring) -> Result<ClassicalMds> {
+    fn fit_impl(&self, x: ArrayView2<f64>, coloring: TargetValues) -> Result<ClassicalMds> {
         const WHO: &str = "ClassicalMds";
         check_records(WHO, x, 2, &coloring)?;
         let dissimilarity = if self.precomputed {
@@ -177,7 +178,7 @@ impl ClassicalMdsValidParams {
 }
 
 impl_guard!(ClassicalMdsParams, ClassicalMdsValidParams);
-impl_embed_fit!(ClassicalMdsParams, ClassicalMdsValidParams, ClassicalMds);
+impl_fit!(ClassicalMdsParams, ClassicalMdsValidParams => ClassicalMds, targets);
 impl_persist!(ClassicalMds, "classical MDS model");
 
 /// Fails unless `d` is square, symmetric (to [`SYMMETRY_TOL`]) and non-negative.

@@ -18,10 +18,9 @@ pub use isomap::{Isomap, IsomapParams, IsomapValidParams};
 pub use kernel_pca::{Kernel, KernelPca, KernelPcaParams, KernelPcaValidParams};
 pub use lle::{LleMethod, LleParams, LleValidParams, LocallyLinearEmbedding};
 pub use mds::{ClassicalMds, ClassicalMdsParams, ClassicalMdsValidParams};
-pub use shared::EmbedTargets;
 pub use spectral::{EmbeddingAffinity, SpectralEmbedding, SpectralEmbeddingParams, SpectralEmbeddingValidParams};
 pub use umap::{
-    find_ab_params, fuzzy_simplicial_set, smooth_knn_dist, FuzzyGraph, Umap, UmapInit, UmapParams, UmapTargets, UmapValidParams,
+    find_ab_params, fuzzy_simplicial_set, smooth_knn_dist, FuzzyGraph, Umap, UmapInit, UmapParams, UmapValidParams,
 };
 pub use randomized_pca::{PowerNormalizer, RandomizedPca, RandomizedPcaParams, RandomizedPcaValidParams};
 pub use tsne::{Tsne, TsneInit, TsneParams, TsneValidParams};

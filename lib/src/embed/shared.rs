@@ -9,82 +9,19 @@ use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut2, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_finite, Error, Result};
+use crate::estimator::TargetValues;
 use crate::linalg::dense_top_eigenpairs;
 use crate::plot::{scatter, Color, Figure};
 
-/// What a fit keeps of the dataset's targets, to colour its scatter.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[doc(hidden)]
-pub enum Coloring {
-    None,
-    Labels(Vec<usize>),
-    Values(Vec<f64>),
-}
-
-impl Coloring {
-    fn len(&self) -> Option<usize> {
-        match self {
-            Coloring::None => None,
-            Coloring::Labels(l) => Some(l.len()),
-            Coloring::Values(v) => Some(v.len()),
-        }
-    }
-}
-
-/// Target types the classical embeddings accept from a `Dataset`: `usize`
-/// labels and `Option<usize>` labels (the unlabelled as one more class) colour
-/// the scatter by class, `f64` values on a colour scale, `()` not at all. The
-/// targets never change the embedding.
-pub trait EmbedTargets: private::Sealed {
-    #[doc(hidden)]
-    fn coloring(&self) -> Coloring;
-}
-
-mod private {
-    pub trait Sealed {}
-    impl Sealed for ndarray::Array1<usize> {}
-    impl Sealed for ndarray::Array1<Option<usize>> {}
-    impl Sealed for ndarray::Array1<f64> {}
-    impl Sealed for ndarray::Array1<()> {}
-}
-
-impl EmbedTargets for Array1<usize> {
-    fn coloring(&self) -> Coloring {
-        Coloring::Labels(self.to_vec())
-    }
-}
-
-impl EmbedTargets for Array1<Option<usize>> {
-    fn coloring(&self) -> Coloring {
-        let unlabelled = self.iter().flatten().max().map_or(0, |m| m + 1);
-        Coloring::Labels(self.iter().map(|l| l.unwrap_or(unlabelled)).collect())
-    }
-}
-
-impl EmbedTargets for Array1<f64> {
-    fn coloring(&self) -> Coloring {
-        Coloring::Values(self.to_vec())
-    }
-}
-
-impl EmbedTargets for Array1<()> {
-    fn coloring(&self) -> Coloring {
-        Coloring::None
-    }
-}
-
 /// Fails unless `x` has at least `min_rows` rows, one column, only finite
 /// entries, and (when given) one target per row.
-pub(crate) fn check_records(who: &str, x: ArrayView2<f64>, min_rows: usize, coloring: &Coloring) -> Result<()> {
+pub(crate) fn check_records(who: &str, x: ArrayView2<f64>, min_rows: usize, coloring: &TargetValues) -> Result<()> {
     let (n, d) = x.dim();
     if n < min_rows || d == 0 {
         return Err(Error::data(format!("{who} needs an n_samples × n_features matrix with n_samples ≥ {min_rows} and n_features ≥ 1; got {n} × {d}")));
     }
     check_finite(&format!("X of {who}"), &x)?;
-    if let Some(m) = coloring.len().filter(|&m| m != n) {
-        return Err(Error::data(format!("the dataset has {n} records but {m} targets; give one target per point")));
-    }
-    Ok(())
+    coloring.check_len(n)
 }
 
 /// Checks `1 ≤ n_components < n_samples` (the eigenproblem needs room).
@@ -273,18 +210,30 @@ pub(crate) fn project_centred(k: &Array2<f64>, values: &[f64], vectors: &Array2<
 }
 
 /// A scatter of an embedding: 2-D or 3-D as fitted, the first two coordinates
-/// past 3, a line against zero for 1-D; coloured by the fit's targets.
-pub(crate) fn embedding_figure(embedding: &Array2<f64>, coloring: &Coloring, title: &str, axis: &str) -> Result<Figure> {
+/// past 3, a line against zero for 1-D; coloured by the fit's targets (class
+/// labels, unlabelled points as "unlabelled", or values on a colour scale).
+pub(crate) fn embedding_figure(embedding: &Array2<f64>, targets: &TargetValues, title: &str, axis: &str) -> Result<Figure> {
     let (n, dim) = embedding.dim();
     let points: Array2<f64> = match dim {
         1 => Array2::from_shape_fn((n, 2), |(i, j)| if j == 0 { embedding[[i, 0]] } else { 0.0 }),
         2 | 3 => embedding.clone(),
         _ => embedding.slice(ndarray::s![.., ..2]).to_owned(),
     };
-    let fig = match coloring {
-        Coloring::Labels(l) => scatter(points.view(), Color::Labels(l))?,
-        Coloring::Values(v) => scatter(points.view(), Color::Values(v))?,
-        Coloring::None => scatter(points.view(), Color::None)?,
+    let fig = match targets {
+        TargetValues::Labels(labels) => {
+            let unlabelled = labels.iter().flatten().max().map_or(0, |m| m + 1);
+            let dense: Vec<usize> = labels.iter().map(|l| l.unwrap_or(unlabelled)).collect();
+            let mut fig = scatter(points.view(), Color::Labels(&dense))?;
+            if labels.iter().any(Option::is_none) {
+                let key = serde_json::json!(unlabelled.to_string());
+                for trace in fig.data.iter_mut().filter(|t| t["name"] == key) {
+                    trace["name"] = serde_json::json!("unlabelled");
+                }
+            }
+            fig
+        }
+        TargetValues::Values(v) => scatter(points.view(), Color::Values(v))?,
+        TargetValues::None => scatter(points.view(), Color::None)?,
     };
     let axes: Vec<String> = (1..=points.ncols().min(dim.max(1))).map(|i| format!("{axis} {i}")).collect();
     let axes: Vec<&str> = axes.iter().map(String::as_str).collect();
@@ -298,49 +247,6 @@ pub(crate) fn display(fig: Result<Figure>, what: &str) {
         Err(e) => println!("EVCXR_BEGIN_CONTENT text/plain\n{what} (no figure: {e})\nEVCXR_END_CONTENT"),
     }
 }
-
-/// The `fit` plumbing of an embedding whose checked parameters have
-/// `fn fit_impl(&self, ArrayView2<f64>, Coloring) -> Result<$fitted>`: linfa's
-/// `Fit` for any [`EmbedTargets`], and inherent `fit` / `fit_records` on both
-/// parameter types (the notebook kernel names a cell's types without seeing
-/// through linfa's blanket impl for parameter guards).
-macro_rules! impl_embed_fit {
-    ($params:ident, $valid:ident, $fitted:ident) => {
-        impl<T: $crate::embed::EmbedTargets> linfa::traits::Fit<ndarray::Array2<f64>, T, $crate::error::Error> for $valid {
-            type Object = $fitted;
-
-            fn fit(&self, dataset: &linfa::DatasetBase<ndarray::Array2<f64>, T>) -> $crate::error::Result<$fitted> {
-                self.fit_impl(dataset.records.view(), $crate::embed::EmbedTargets::coloring(&dataset.targets))
-            }
-        }
-
-        impl $valid {
-            /// Fits on the rows of `records` (no targets).
-            pub fn fit_records(&self, records: ndarray::ArrayView2<f64>) -> $crate::error::Result<$fitted> {
-                self.fit_impl(records, $crate::embed::shared::Coloring::None)
-            }
-
-            /// Fits on the records of `dataset`; its targets only colour the figure.
-            pub fn fit<T: $crate::embed::EmbedTargets>(&self, dataset: &linfa::DatasetBase<ndarray::Array2<f64>, T>) -> $crate::error::Result<$fitted> {
-                self.fit_impl(dataset.records.view(), $crate::embed::EmbedTargets::coloring(&dataset.targets))
-            }
-        }
-
-        impl $params {
-            /// Checks the parameters and fits on the rows of `records` (no targets).
-            pub fn fit_records(&self, records: ndarray::ArrayView2<f64>) -> $crate::error::Result<$fitted> {
-                linfa::ParamGuard::check_ref(self)?.fit_impl(records, $crate::embed::shared::Coloring::None)
-            }
-
-            /// Checks the parameters and fits on the records of `dataset`; its
-            /// targets only colour the figure.
-            pub fn fit<T: $crate::embed::EmbedTargets>(&self, dataset: &linfa::DatasetBase<ndarray::Array2<f64>, T>) -> $crate::error::Result<$fitted> {
-                linfa::ParamGuard::check_ref(self)?.fit_impl(dataset.records.view(), $crate::embed::EmbedTargets::coloring(&dataset.targets))
-            }
-        }
-    };
-}
-pub(crate) use impl_embed_fit;
 
 /// The `ParamGuard` of a parameter newtype `$params($valid)` whose checked
 /// type has `fn check(&self) -> Result<()>`.
@@ -402,11 +308,5 @@ mod tests {
         let mut v = array![[0.1, -0.2], [-0.9, 0.1], [0.3, 0.05]];
         flip_signs(&mut v);
         assert_eq!(v, array![[-0.1, 0.2], [0.9, -0.1], [-0.3, -0.05]]);
-    }
-
-    #[test]
-    fn unlabelled_become_their_own_class() {
-        let t = ndarray::arr1(&[Some(2usize), None, Some(0)]);
-        assert_eq!(t.coloring(), Coloring::Labels(vec![2, 3, 0]));
     }
 }

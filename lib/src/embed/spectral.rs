@@ -41,8 +41,9 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_records, display, embedding_figure, flip_signs, impl_embed_fit, impl_guard, rbf_kernel, Coloring};
+use super::shared::{check_records, display, embedding_figure, flip_signs, impl_guard, rbf_kernel};
 use crate::persist::impl_persist;
+use crate::estimator::{impl_fit, TargetValues};
 use crate::error::{Error, Result};
 use crate::linalg::{smallest_dense, smallest_eigenpairs, top_eigenpairs_relative, SymCsr};
 use crate::neighbors::{KnnMethod, KnnParams};
@@ -68,7 +69,7 @@ pub struct SpectralEmbedding {
     eigenvalues: Vec<f64>,
     n_neighbors: usize,
     gamma: f64,
-    coloring: Coloring,
+    coloring: TargetValues,
 }
 
 impl SpectralEmbedding {
@@ -196,7 +197,7 @@ impl SpectralEmbeddingValidParams {
         Ok(())
     }
 
-    fn fit_impl(&self, x: ArrayView2<f64>, coloring: Coloring) -> Result<SpectralEmbedding> {
+    fn fit_impl(&self, x: ArrayView2<f64>, coloring: TargetValues) -> Result<SpectralEmbedding> {
         const WHO: &str = "SpectralEmbedding";
         check_records(WHO, x, 3, &coloring)?;
         let n = x.nrows();
@@ -229,7 +230,7 @@ impl SpectralEmbeddingValidParams {
 }
 
 impl_guard!(SpectralEmbeddingParams, SpectralEmbeddingValidParams);
-impl_embed_fit!(SpectralEmbeddingParams, SpectralEmbeddingValidParams, SpectralEmbedding);
+impl_fit!(SpectralEmbeddingParams, SpectralEmbeddingValidParams => SpectralEmbedding, targets);
 impl_persist!(SpectralEmbedding, "spectral embedding");
 
 /// An affinity graph without self-loops: sparse or dense.

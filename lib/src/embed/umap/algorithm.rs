@@ -2,9 +2,7 @@
 
 use std::time::Instant;
 
-use linfa::dataset::DatasetBase;
-use linfa::traits::Fit;
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2};
 use rand::Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
@@ -13,6 +11,7 @@ use super::curve::find_ab_params;
 use super::fuzzy::{categorical_intersection, fuzzy_simplicial_set, membership, smooth_rows, FuzzyGraph};
 use super::hyperparams::{UmapInit, UmapParams, UmapValidParams};
 use super::layout::{optimize, Schedule, Sgd};
+use crate::estimator::{impl_fit, TargetValues};
 use crate::persist::impl_persist;
 use super::spectral::spectral_layout;
 use crate::display::Progress;
@@ -22,16 +21,6 @@ use crate::neighbors::{KnnGraph, KnnIndex, KnnParams, NnDescentDefaults};
 
 /// Epochs of a fit up to this many points are 500, beyond it 200 (umap-learn).
 const LARGE_DATA: usize = 10_000;
-
-/// What the dataset's targets were: labels (for supervision and colour),
-/// values (colour only) or nothing.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[doc(hidden)]
-pub enum Targets {
-    None,
-    Labels(Vec<Option<usize>>),
-    Values(Vec<f64>),
-}
 
 /// A fitted UMAP model: the embedding of the training points, the fuzzy graph
 /// it was optimised on, and the neighbour index that places new points with
@@ -46,7 +35,7 @@ pub struct Umap {
     embedding: Array2<f64>,
     graph: FuzzyGraph,
     index: KnnIndex,
-    pub(crate) targets: Targets,
+    pub(crate) targets: TargetValues,
 }
 
 impl Umap {
@@ -94,7 +83,7 @@ impl Umap {
     /// The training labels, when the dataset had them (`None` entries: unlabelled).
     pub fn labels(&self) -> Option<&[Option<usize>]> {
         match &self.targets {
-            Targets::Labels(l) => Some(l),
+            TargetValues::Labels(l) => Some(l),
             _ => None,
         }
     }
@@ -171,21 +160,9 @@ impl Umap {
     }
 }
 
-impl UmapParams {
-    /// Checks the parameters and fits on the rows of `records` (no labels).
-    pub fn fit_records(&self, records: ArrayView2<f64>) -> Result<Umap> {
-        linfa::ParamGuard::check_ref(self)?.fit_records(records)
-    }
-}
-
 impl UmapValidParams {
-    /// Fits on the rows of `records` (no labels).
-    pub fn fit_records(&self, records: ArrayView2<f64>) -> Result<Umap> {
-        self.fit_impl(records, Targets::None)
-    }
-
     /// The whole algorithm on validated parameters.
-    pub(crate) fn fit_impl(&self, x: ArrayView2<f64>, targets: Targets) -> Result<Umap> {
+    pub(crate) fn fit_impl(&self, x: ArrayView2<f64>, targets: TargetValues) -> Result<Umap> {
         let clock = Instant::now();
         let say = |what: &str| {
             if self.verbose {
@@ -204,7 +181,7 @@ impl UmapValidParams {
         check_not_all_duplicates(index.graph())?;
         let (a, b) = find_ab_params(self.spread, self.min_dist)?;
         let mut graph = fuzzy_simplicial_set(index.graph(), self.local_connectivity, self.set_op_mix_ratio)?;
-        if let (true, Targets::Labels(labels)) = (self.supervised, &targets) {
+        if let (true, TargetValues::Labels(labels)) = (self.supervised, &targets) {
             let far = if self.target_weight < 1.0 { 2.5 / (1.0 - self.target_weight) } else { 1e12 };
             graph = categorical_intersection(&graph, labels, far);
         }
@@ -243,7 +220,7 @@ impl UmapValidParams {
     }
 
     /// Up-front checks of the data, in the order a user would fix them.
-    fn check_data(&self, x: ArrayView2<f64>, targets: &Targets) -> Result<()> {
+    fn check_data(&self, x: ArrayView2<f64>, targets: &TargetValues) -> Result<()> {
         let n = x.nrows();
         if n < 2 {
             return Err(Error::data(format!("UMAP needs at least 2 points; got {n}")));
@@ -259,14 +236,14 @@ impl UmapValidParams {
             ));
         }
         let n_targets = match targets {
-            Targets::Labels(l) => Some(l.len()),
-            Targets::Values(v) => Some(v.len()),
-            Targets::None => None,
+            TargetValues::Labels(l) => Some(l.len()),
+            TargetValues::Values(v) => Some(v.len()),
+            TargetValues::None => None,
         };
         if let Some(m) = n_targets.filter(|&m| m != n) {
             return Err(Error::data(format!("the dataset has {n} records but {m} targets; give one label per point")));
         }
-        if self.supervised && !matches!(targets, Targets::Labels(_)) {
+        if self.supervised && !matches!(targets, TargetValues::Labels(_)) {
             return Err(Error::param(
                 "supervised",
                 "UMAP needs class labels (usize or Option<usize> targets) for a supervised fit; this dataset has none",
@@ -345,70 +322,6 @@ fn check_not_all_duplicates(knn: &KnnGraph) -> Result<()> {
     Ok(())
 }
 
-/// Target types a UMAP fit accepts: `usize` labels, `Option<usize>` labels
-/// (`None`: unlabelled), `f64` values (colour only) and `()` (none, what
-/// `Dataset::from(x)` gives). Labels shape the graph only with `supervised(true)`.
-pub trait UmapTargets: private::Sealed {
-    #[doc(hidden)]
-    fn umap_targets(&self) -> Targets;
-}
-
-mod private {
-    pub trait Sealed {}
-    impl Sealed for ndarray::Array1<usize> {}
-    impl Sealed for ndarray::Array1<Option<usize>> {}
-    impl Sealed for ndarray::Array1<f64> {}
-    impl Sealed for ndarray::Array1<()> {}
-}
-
-impl UmapTargets for Array1<usize> {
-    fn umap_targets(&self) -> Targets {
-        Targets::Labels(self.iter().map(|&l| Some(l)).collect())
-    }
-}
-
-impl UmapTargets for Array1<Option<usize>> {
-    fn umap_targets(&self) -> Targets {
-        Targets::Labels(self.to_vec())
-    }
-}
-
-impl UmapTargets for Array1<f64> {
-    fn umap_targets(&self) -> Targets {
-        Targets::Values(self.to_vec())
-    }
-}
-
-impl UmapTargets for Array1<()> {
-    fn umap_targets(&self) -> Targets {
-        Targets::None
-    }
-}
-
-impl<T: UmapTargets> Fit<Array2<f64>, T, Error> for UmapValidParams {
-    type Object = Umap;
-
-    fn fit(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<Umap> {
-        self.fit_impl(dataset.records.view(), dataset.targets.umap_targets())
-    }
-}
-
-// Inherent `fit`s shadow linfa's blanket `Fit` for parameter guards: the kernel
-// names a cell's variables through rust-analyzer, which cannot see through that
-// blanket impl, so `let umap = Umap::params().fit(&ds)?;` needs a direct path.
-impl UmapParams {
-    /// Checks the parameters and fits on `dataset` (see [`UmapTargets`]).
-    pub fn fit<T: UmapTargets>(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<Umap> {
-        linfa::ParamGuard::check_ref(self)?.fit_impl(dataset.records.view(), dataset.targets.umap_targets())
-    }
-}
-
-impl UmapValidParams {
-    /// Fits on `dataset` (see [`UmapTargets`]).
-    pub fn fit<T: UmapTargets>(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<Umap> {
-        self.fit_impl(dataset.records.view(), dataset.targets.umap_targets())
-    }
-}
-
+impl_fit!(UmapParams, UmapValidParams => Umap, targets);
 impl_persist!(Umap, "UMAP model");
 

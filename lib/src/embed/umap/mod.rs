@@ -38,7 +38,7 @@ mod layout;
 mod pair_schedule;
 mod spectral;
 
-pub use algorithm::{Umap, UmapTargets};
+pub use algorithm::Umap;
 pub use curve::find_ab_params;
 pub use fuzzy::{fuzzy_simplicial_set, smooth_knn_dist, FuzzyGraph};
 pub use hyperparams::{UmapInit, UmapParams, UmapValidParams};
