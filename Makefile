@@ -19,12 +19,16 @@ lab: setup
 
 test: setup test-rust test-notebooks
 
-# The kernel's tests build in release, on the dependencies (the evcxr library)
-# its binary already compiled there, instead of compiling them a second time.
+# Format and lints first (they fail in seconds). Without the torch feature only
+# the deep modules drop out, so a lint pass over that build checks it; its tests
+# are the default build's. The kernel's tests build in release, on the
+# dependencies (the evcxr library) its binary already compiled there.
 test-rust:
+	$(ENV) cargo fmt --all --check
+	$(ENV) cargo clippy -p lowdim --all-targets --locked -- -D warnings
+	$(ENV) cargo clippy -p lowdim --all-targets --no-default-features --locked -- -D warnings
 	$(ENV) cargo test -p lowdim --locked
 	$(ENV) cargo test -p lowdim-kernel --release --locked
-	$(ENV) cargo test -p lowdim --no-default-features --locked
 
 test-notebooks:
 	$(ENV) python kernel/scripts/run_notebooks.py --out "$(EXECUTED)" \

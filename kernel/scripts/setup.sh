@@ -37,9 +37,13 @@ python_venv() {
 }
 
 rust_src() {
-  rustup component list --installed 2>/dev/null | grep -q '^rust-src' && return 0
-  step "adding the rust-src component"
-  rustup component add rust-src
+  # rust-src for the kernel's rust-analyzer; rustfmt and clippy for make test's gates.
+  local installed; installed=$(rustup component list --installed 2>/dev/null)
+  local missing=()
+  for c in rust-src rustfmt clippy; do grep -q "^$c" <<<"$installed" || missing+=("$c"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  step "adding the rustup components ${missing[*]}"
+  rustup component add "${missing[@]}"
 }
 
 kernel() {

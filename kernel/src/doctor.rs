@@ -75,15 +75,15 @@ fn rust_src() -> Result<String, String> {
 
 fn torch_version(py: &paths::PythonSide) -> Result<String, String> {
     let base = py.torch_version.split('+').next().unwrap_or_default();
-    if base == paths::TORCH_VERSION {
+    if base == paths::torch_version() {
         Ok(py.torch_version.clone())
     } else {
         Err(format!(
             "the venv has torch {} but tch 0.26 needs {}; run `{} -m pip install torch=={}`",
             py.torch_version,
-            paths::TORCH_VERSION,
+            paths::torch_version(),
             py.python.display(),
-            paths::TORCH_VERSION
+            paths::torch_version()
         ))
     }
 }

@@ -7,8 +7,19 @@ use std::process::Command;
 /// Name of the kernelspec (never `rust`, which evcxr's own installer manages).
 pub const KERNEL_NAME: &str = "rust-lowdim";
 pub const DISPLAY_NAME: &str = "Rust (lowdim)";
-/// The libtorch release tch 0.26 binds to.
-pub const TORCH_VERSION: &str = "2.13.0";
+/// The Python packages the kernel's venv holds, pinned; the one file that
+/// names their versions.
+const REQUIREMENTS: &str = include_str!("../requirements.txt");
+
+/// The pinned version of a package of `kernel/requirements.txt`.
+pub fn pinned(package: &str) -> Option<&'static str> {
+    REQUIREMENTS.lines().find_map(|line| line.split('#').next()?.trim().strip_prefix(package)?.strip_prefix("=="))
+}
+
+/// The libtorch release tch binds to: the pinned `torch`.
+pub fn torch_version() -> &'static str {
+    pinned("torch").expect("kernel/requirements.txt pins torch==<version>")
+}
 
 /// The workspace whose `lib/` the kernel `:dep`s: `LOWDIM_WORKSPACE` when set
 /// (`kernel/scripts/env.sh` sets it to the checkout it is sourced from), else
@@ -126,5 +137,26 @@ impl PythonSide {
 
     pub fn torch_lib(&self) -> PathBuf {
         self.torch_dir.join("lib")
+    }
+}
+
+#[cfg(test)]
+mod pin_tests {
+    use super::*;
+
+    #[test]
+    fn the_torch_pin_is_read_from_the_requirements() {
+        let v = torch_version();
+        assert!(v.split('.').count() == 3 && v.split('.').all(|p| p.parse::<u32>().is_ok()), "{v}");
+        assert_eq!(pinned("jupyterlab").map(|v| v.split('.').count()), Some(3));
+        assert_eq!(pinned("numpy"), None);
+    }
+
+    #[test]
+    fn the_conda_environment_pins_the_same_versions() {
+        let conda = include_str!("../../environment.yml");
+        for line in REQUIREMENTS.lines().map(|l| l.trim()).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            assert!(conda.lines().any(|c| c.trim() == format!("- {line}")), "environment.yml lacks `{line}`");
+        }
     }
 }

@@ -166,7 +166,7 @@ fn run(case: &str, dir: &Path) -> Res<()> {
         "umap_transform_1" => umap_transform(case, dir, 1),
         "umap_transform_1000" => umap_transform(case, dir, 1000),
         "knn_synth_60k" => knn(case, dir),
-        "mle_10k_100" => intrinsic(case, dir, |x| Ok(Mle::params().k(20).curve_k_max(20).fit_records(x)?.dimension())),
+        "mle_10k_100" => intrinsic(case, dir, |x| Ok(Mle::params().n_neighbors(20).curve_k_max(20).fit_records(x)?.dimension())),
         "twonn_10k_100" => intrinsic(case, dir, |x| Ok(TwoNn::params().decimation(1).fit_records(x)?.dimension())),
         "tsne_5k" => tsne(case, dir),
         "ksubspaces_20k" => ksubspaces(case, dir),
@@ -213,12 +213,12 @@ fn umap_transform(case: &str, dir: &Path, n: usize) -> Res<()> {
     let (train, test) = x.view().split_at(Axis(0), 9000);
     let model = Umap::params().seed(SEED).fit_records(train)?;
     let new = test.slice(ndarray::s![..n, ..]).to_owned();
-    model.transform(&new)?; // the first call pays for nothing we would not pay again; keep it symmetric with the peer's warm call
+    model.transform(new.view())?; // the first call pays for nothing we would not pay again; keep it symmetric with the peer's warm call
     let reps = if n == 1 { 200 } else { 3 };
     let t = Instant::now();
-    let mut out = model.transform(&new)?;
+    let mut out = model.transform(new.view())?;
     for _ in 1..reps {
-        out = model.transform(&new)?;
+        out = model.transform(new.view())?;
     }
     let seconds = t.elapsed().as_secs_f64() / reps as f64;
     let train_labels: Vec<usize> = y.slice(ndarray::s![..9000]).to_vec();
@@ -239,7 +239,7 @@ fn classical(case: &str, x: Array2<f64>) -> Res<()> {
         "isomap_5k" => Isomap::params().n_neighbors(10).fit_records(x.view())?.embedding().clone(),
         "spectral_5k" => SpectralEmbedding::params().n_neighbors(10).fit_records(x.view())?.embedding().clone(),
         "lle_5k" => LocallyLinearEmbedding::params().n_neighbors(12).fit_records(x.view())?.embedding().clone(),
-        _ => KernelPca::params(2).kernel(Kernel::Rbf { gamma: Some(0.01) }).fit_records(x.view())?.embedding().clone(),
+        _ => KernelPca::params().kernel(Kernel::Rbf { gamma: Some(0.01) }).fit_records(x.view())?.embedding().clone(),
     };
     let seconds = t.elapsed().as_secs_f64();
     report(case, seconds, trustworthiness_on(&x, &e, None)?);
@@ -277,7 +277,7 @@ fn intrinsic(case: &str, dir: &Path, estimate: impl Fn(ArrayView2<f64>) -> Res<f
 fn tsne(case: &str, dir: &Path) -> Res<()> {
     let x = read_npy_2d(file(dir, "mnist_x"))?.slice(ndarray::s![..5000, ..]).to_owned();
     let t = Instant::now();
-    let model = Tsne::params(2).seed(SEED).fit_records(x.view())?;
+    let model = Tsne::params().seed(SEED).fit_records(x.view())?;
     let seconds = t.elapsed().as_secs_f64();
     report(case, seconds, trustworthiness(x.view(), model.embedding().view(), 10)?);
     Ok(())
@@ -289,7 +289,7 @@ fn ksubspaces(case: &str, dir: &Path) -> Res<()> {
     let x = read_npy_2d(file(dir, "subspace_x"))?;
     let y = read_npy_labels(file(dir, "subspace_y"))?.to_vec();
     let t = Instant::now();
-    let fit = KSubspaces::params(4, 3).seed(SEED).fit_records(x.view())?;
+    let fit = KSubspaces::params().n_clusters(4).dim(3).seed(SEED).fit_records(x.view())?;
     let seconds = t.elapsed().as_secs_f64();
     report(case, seconds, clustering_accuracy(&y, fit.labels())?);
     Ok(())
@@ -301,7 +301,7 @@ fn spectral(case: &str, dir: &Path) -> Res<()> {
     let x = read_npy_2d(file(dir, "subspace_x"))?;
     let y = read_npy_labels(file(dir, "subspace_y"))?.to_vec();
     let t = Instant::now();
-    let fit = SpectralClustering::params(4).n_neighbors(10).seed(SEED).fit_records(x.view())?;
+    let fit = SpectralClustering::params().n_clusters(4).n_neighbors(10).seed(SEED).fit_records(x.view())?;
     let seconds = t.elapsed().as_secs_f64();
     report(case, seconds, clustering_accuracy(&y, fit.labels())?);
     Ok(())

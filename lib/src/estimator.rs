@@ -99,6 +99,11 @@ impl Rule {
     }
 }
 
+/// The value of a parameter that has no default, or the `Error::Param` saying
+/// it must be set.
+pub fn required<T: Copy>(who: &str, name: &'static str, value: Option<T>) -> Result<T> {
+    value.ok_or_else(|| Error::param(name, format!("of {who} must be set (it has no default); got None")))
+}
 /// `x > lo`, finite.
 pub fn above(lo: f64) -> Rule {
     Rule::new(Some((lo, false)), None)

@@ -8,7 +8,7 @@ use lowdim::prelude::*;
 /// Plain k-means: LOFKM's k-means start (linfa-clustering, k-means++), with the
 /// connectivity penalty off (β = 0).
 fn kmeans_labels(x: ArrayView2<f64>, k: usize, n_init: usize, seed: u64) -> Result<Vec<usize>> {
-    Ok(Lofkm::params(k).beta(0.0).n_neighbors(1).n_init(n_init).seed(seed).fit_records(x)?.kmeans_labels().to_vec())
+    Ok(Lofkm::params().n_clusters(k).beta(0.0).n_neighbors(1).n_init(n_init).seed(seed).fit_records(x)?.kmeans_labels().to_vec())
 }
 
 /// The best `dim`-dimensional linear subspace of each cluster's points (a
@@ -18,7 +18,7 @@ fn cluster_bases(x: &Array2<f64>, labels: &[usize], k: usize, dim: usize) -> Res
         .map(|c| {
             let idx: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == c).collect();
             let pts = x.select(Axis(0), &idx);
-            Ok(KSubspaces::params(1, dim).fit_records(pts.view())?.bases()[0].clone())
+            Ok(KSubspaces::params().n_clusters(1).dim(dim).fit_records(pts.view())?.bases()[0].clone())
         })
         .collect()
 }
@@ -35,10 +35,10 @@ fn subspace_clustering_notebook() -> Result<()> {
     let m = MolrgParams::new(30, &[3, 3, 3, 3]).noise(0.2).balanced(true).sample(400, 1)?;
     let truth = m.labels.to_vec();
     let km = kmeans_labels(m.data.view(), 4, 10, 0)?;
-    let ks = KSubspaces::params(4, 3).seed(0).fit_records(m.data.view())?;
-    let en = Ensc::params(4).alpha(10.0).fit_records(m.data.view())?;
-    let ssc = Ensc::ssc(4).alpha(10.0).fit_records(m.data.view())?;
-    let sc = SpectralClustering::params(4).affinity(Affinity::NearestNeighbors { n_neighbors: 20 }).fit_records(m.data.view())?;
+    let ks = KSubspaces::params().n_clusters(4).dim(3).seed(0).fit_records(m.data.view())?;
+    let en = Ensc::params().n_clusters(4).alpha(10.0).fit_records(m.data.view())?;
+    let ssc = Ensc::ssc().n_clusters(4).alpha(10.0).fit_records(m.data.view())?;
+    let sc = SpectralClustering::params().n_clusters(4).affinity(Affinity::NearestNeighbors { n_neighbors: 20 }).fit_records(m.data.view())?;
     let rows = [("k-means", score(&m, &km)?), ("K-subspaces", score(&m, ks.labels())?), ("EnSC", score(&m, en.labels())?), ("SSC", score(&m, ssc.labels())?), ("spectral (kNN)", score(&m, sc.labels())?)];
     for (name, (acc, nm, rec)) in &rows {
         println!("{name:>15}: accuracy {acc:.3}  NMI {nm:.3}  recovery {rec:.3}");
@@ -64,8 +64,8 @@ fn subspace_clustering_noise_sweep() -> Result<()> {
         let m = MolrgParams::new(30, &[3, 3, 3, 3]).noise(noise).balanced(true).sample(400, 1)?;
         let truth = m.labels.to_vec();
         let km = kmeans_labels(m.data.view(), 4, 10, 0)?;
-        let ks = KSubspaces::params(4, 3).seed(0).fit_records(m.data.view())?;
-        let sc = SpectralClustering::params(4).affinity(Affinity::NearestNeighbors { n_neighbors: 20 }).fit_records(m.data.view())?;
+        let ks = KSubspaces::params().n_clusters(4).dim(3).seed(0).fit_records(m.data.view())?;
+        let sc = SpectralClustering::params().n_clusters(4).affinity(Affinity::NearestNeighbors { n_neighbors: 20 }).fit_records(m.data.view())?;
         acc[i] = [clustering_accuracy(&truth, &km)?, clustering_accuracy(&truth, ks.labels())?, clustering_accuracy(&truth, sc.labels())?];
         println!("noise {noise}: k-means {:.3}  K-subspaces {:.3}  spectral {:.3}", acc[i][0], acc[i][1], acc[i][2]);
     }
@@ -92,7 +92,7 @@ fn bars(n: usize, n_bars: usize, length: f64, gap: f64, width: f64, seed: u64) -
 #[test]
 fn lofkm_notebook_bars() -> Result<()> {
     let (x, y) = bars(600, 3, 12.0, 1.2, 0.25, 1)?;
-    let f = Lofkm::params(3).beta(4.0).seed(0).fit_records(x.view())?;
+    let f = Lofkm::params().n_clusters(3).beta(4.0).seed(0).fit_records(x.view())?;
     let (c, c0) = (f.connectivity(), f.kmeans_connectivity());
     let rise = f.sse() / f.kmeans_sse() - 1.0;
     println!(
@@ -111,7 +111,7 @@ fn lofkm_notebook_beta_sweep() -> Result<()> {
     let x = ds.records();
     let mut rows = Vec::new();
     for beta in [0.0, 0.5, 1.0, 2.0, 4.0, 8.0] {
-        let f = Lofkm::params(4).beta(beta).seed(0).fit_records(x.view())?;
+        let f = Lofkm::params().n_clusters(4).beta(beta).seed(0).fit_records(x.view())?;
         let rise = 100.0 * (f.sse() / f.kmeans_sse() - 1.0);
         let changed = f.labels().iter().zip(f.kmeans_labels()).filter(|(a, b)| a != b).count();
         println!("beta {beta}: connectivity {:.4} poorly {:.4} SSE +{rise:.3} % changed {changed}", f.connectivity().mean(), f.connectivity().poorly_connected());

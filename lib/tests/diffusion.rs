@@ -35,7 +35,7 @@ fn one_subspace_training_is_pca() {
     let m = MolrgParams::new(20, &[3]).noise(0.05).sample(200, 3).unwrap();
     let model = train_molrg(&m.data, &[3], 1);
     // Linear K-subspaces with K = 1 is uncentred PCA: the top-3 eigenvectors of XᵀX.
-    let pca = KSubspaces::params(1, 3).fit_records(m.data.view()).unwrap();
+    let pca = KSubspaces::params().n_clusters(1).dim(3).fit_records(m.data.view()).unwrap();
     let err = match_subspaces(&model.bases().unwrap(), pca.bases()).unwrap().max_error;
     assert!(err < 0.05, "diffusion vs PCA subspace: {err}");
 }
@@ -45,7 +45,7 @@ fn several_subspaces_training_is_k_subspaces() {
     one_thread();
     let m = MolrgParams::new(20, &[3, 3]).noise(0.02).orthogonal(true).sample(300, 4).unwrap();
     let model = train_molrg(&m.data, &[3, 3], 3);
-    let ks = KSubspaces::params(2, 3).n_init(5).seed(0).fit_records(m.data.view()).unwrap();
+    let ks = KSubspaces::params().n_clusters(2).dim(3).n_init(5).seed(0).fit_records(m.data.view()).unwrap();
     let between = match_subspaces(&model.bases().unwrap(), ks.bases()).unwrap().max_error;
     assert!(between < 0.05, "diffusion vs K-subspaces: {between}");
     assert!(model.recovery(&m.bases).unwrap().max_error < 0.1);

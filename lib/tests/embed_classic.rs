@@ -94,7 +94,7 @@ mod embed_classic {
     #[test]
     fn kernel_pca_matches_scikit_learn() {
         let x = fixture("X");
-        let kpca = KernelPca::params(2).kernel(Kernel::Rbf { gamma: Some(0.01) }).fit_records(x.view()).unwrap();
+        let kpca = KernelPca::params().kernel(Kernel::Rbf { gamma: Some(0.01) }).fit_records(x.view()).unwrap();
         let d = rel_diff_up_to_sign(kpca.embedding(), &fixture("kpca_rbf"));
         println!("kernel PCA: relative difference {d:e}");
         assert!(d < 1e-6, "{d}");
@@ -145,7 +145,7 @@ mod embed_classic {
         let d = rel_diff_up_to_sign(&iso.transform(new.view()).unwrap(), &fixture("isomap_transform"));
         println!("Isomap transform: relative difference {d:e}");
         assert!(d < 1e-6, "{d}");
-        let kpca = KernelPca::params(2).kernel(Kernel::Rbf { gamma: Some(0.01) }).fit_records(x.view()).unwrap();
+        let kpca = KernelPca::params().kernel(Kernel::Rbf { gamma: Some(0.01) }).fit_records(x.view()).unwrap();
         let d = rel_diff_up_to_sign(&kpca.transform(new.view()).unwrap(), &fixture("kpca_rbf_transform"));
         println!("kernel PCA transform: relative difference {d:e}");
         assert!(d < 1e-6, "{d}");
@@ -159,12 +159,12 @@ mod embed_classic {
     fn other_kernels_and_affinities_match_scikit_learn() {
         let x = fixture("X");
         for (kernel, name) in [(Kernel::polynomial(), "kpca_poly"), (Kernel::Cosine, "kpca_cosine")] {
-            let kpca = KernelPca::params(2).kernel(kernel).fit_records(x.view()).unwrap();
+            let kpca = KernelPca::params().kernel(kernel).fit_records(x.view()).unwrap();
             let d = rel_diff_up_to_sign(kpca.embedding(), &fixture(name));
             println!("{name}: relative difference {d:e}");
             assert!(d < 1e-6, "{name}: {d}");
         }
-        let mds = ClassicalMds::params(2).fit_records(x.view()).unwrap();
+        let mds = ClassicalMds::params().fit_records(x.view()).unwrap();
         let d = rel_diff_up_to_sign(mds.embedding(), &fixture("mds"));
         println!("classical MDS: relative difference {d:e}");
         assert!(d < 1e-6, "{d}");
@@ -178,7 +178,7 @@ mod embed_classic {
     fn classical_mds_of_a_linear_set_is_pca() {
         // Principal coordinates = PCA scores: check against distances kept.
         let x = fixture("X");
-        let mds = ClassicalMds::params(3).fit_records(x.view()).unwrap();
+        let mds = ClassicalMds::params().n_components(3).fit_records(x.view()).unwrap();
         let e = mds.embedding();
         for (i, j) in [(0, 1), (5, 300), (42, 499)] {
             let dx = (&x.row(i) - &x.row(j)).mapv(|v| v * v).sum().sqrt();
@@ -197,7 +197,7 @@ mod embed_classic {
                     Isomap::params().n_neighbors(10).fit_records(x.view()).unwrap().embedding().clone(),
                     SpectralEmbedding::params().n_neighbors(10).fit_records(x.view()).unwrap().embedding().clone(),
                     LocallyLinearEmbedding::params().n_neighbors(12).fit_records(x.view()).unwrap().embedding().clone(),
-                    KernelPca::params(2).kernel(Kernel::rbf()).fit_records(x.view()).unwrap().embedding().clone(),
+                    KernelPca::params().kernel(Kernel::rbf()).fit_records(x.view()).unwrap().embedding().clone(),
                 )
             })
         };
@@ -213,10 +213,10 @@ mod embed_classic {
         assert!(iso.figure().unwrap().n_traces() > 1);
         let plain = Isomap::params().n_neighbors(8).fit_records(ds.records().view()).unwrap();
         assert_eq!(plain.figure().unwrap().n_traces(), 1);
-        assert!(KernelPca::params(2).kernel(Kernel::rbf()).fit(&labelled).unwrap().figure().is_ok());
+        assert!(KernelPca::params().kernel(Kernel::rbf()).fit(&labelled).unwrap().figure().is_ok());
         assert!(SpectralEmbedding::params().fit(&labelled).unwrap().figure().is_ok());
         assert!(LocallyLinearEmbedding::params().n_neighbors(10).fit(&labelled).unwrap().figure().is_ok());
-        assert!(ClassicalMds::params(2).fit(&labelled).unwrap().figure().is_ok());
+        assert!(ClassicalMds::params().fit(&labelled).unwrap().figure().is_ok());
     }
 
     #[test]
@@ -228,7 +228,7 @@ mod embed_classic {
         let iso = Isomap::params().n_neighbors(8).fit_records(x.view()).unwrap();
         iso.save(&path("iso.json")).unwrap();
         assert_eq!(Isomap::load(&path("iso.json")).unwrap(), iso);
-        let kpca = KernelPca::params(2).kernel(Kernel::rbf()).fit_records(x.view()).unwrap();
+        let kpca = KernelPca::params().kernel(Kernel::rbf()).fit_records(x.view()).unwrap();
         kpca.save(&path("kpca.json")).unwrap();
         assert_eq!(KernelPca::load(&path("kpca.json")).unwrap(), kpca);
         let lle = LocallyLinearEmbedding::params().n_neighbors(8).fit_records(x.view()).unwrap();
@@ -237,7 +237,7 @@ mod embed_classic {
         let se = SpectralEmbedding::params().n_neighbors(8).fit_records(x.view()).unwrap();
         se.save(&path("se.json")).unwrap();
         assert_eq!(SpectralEmbedding::load(&path("se.json")).unwrap(), se);
-        let mds = ClassicalMds::params(2).fit_records(x.view()).unwrap();
+        let mds = ClassicalMds::params().fit_records(x.view()).unwrap();
         mds.save(&path("mds.json")).unwrap();
         assert_eq!(ClassicalMds::load(&path("mds.json")).unwrap(), mds);
         std::fs::remove_dir_all(&dir).unwrap();
@@ -250,8 +250,8 @@ mod embed_classic {
         assert!(matches!(Isomap::params().fit_records(x.view()), Err(Error::Data(_))));
         assert!(matches!(SpectralEmbedding::params().fit_records(x.view()), Err(Error::Data(_))));
         assert!(matches!(LocallyLinearEmbedding::params().fit_records(x.view()), Err(Error::Data(_))));
-        assert!(matches!(KernelPca::params(2).fit_records(x.view()), Err(Error::Data(_))));
-        assert!(matches!(ClassicalMds::params(2).fit_records(x.view()), Err(Error::Data(_))));
+        assert!(matches!(KernelPca::params().fit_records(x.view()), Err(Error::Data(_))));
+        assert!(matches!(ClassicalMds::params().fit_records(x.view()), Err(Error::Data(_))));
         x[[7, 1]] = f64::INFINITY;
         assert!(matches!(Isomap::params().fit_records(x.view()), Err(Error::Data(_))));
     }
@@ -282,7 +282,7 @@ mod embed_classic {
         let wrong = Array2::<f64>::zeros((2, 4));
         let iso = Isomap::params().fit_records(x.view()).unwrap();
         assert!(matches!(iso.transform(wrong.view()), Err(Error::Data(_))));
-        let kpca = KernelPca::params(2).kernel(Kernel::rbf()).fit_records(x.view()).unwrap();
+        let kpca = KernelPca::params().kernel(Kernel::rbf()).fit_records(x.view()).unwrap();
         assert!(matches!(kpca.transform(wrong.view()), Err(Error::Data(_))));
         let lle = LocallyLinearEmbedding::params().fit_records(x.view()).unwrap();
         assert!(matches!(lle.transform(wrong.view()), Err(Error::Data(_))));
@@ -299,7 +299,7 @@ mod embed_classic {
             Isomap::params().n_neighbors(8).fit_records(x.view()).unwrap().embedding().clone(),
             SpectralEmbedding::params().n_neighbors(8).fit_records(x.view()).unwrap().embedding().clone(),
             LocallyLinearEmbedding::params().n_neighbors(8).fit_records(x.view()).unwrap().embedding().clone(),
-            KernelPca::params(2).kernel(Kernel::rbf()).fit_records(x.view()).unwrap().embedding().clone(),
+            KernelPca::params().kernel(Kernel::rbf()).fit_records(x.view()).unwrap().embedding().clone(),
         ] {
             assert!(e.iter().all(|v| v.is_finite()));
         }

@@ -33,7 +33,7 @@ mod intrinsic {
     fn golden_estimates_match_scikit_dimension() {
         for (name, mle, twonn, lpca, corrint) in GOLDEN {
             let x = fixture(name);
-            let ours_mle = Mle::params().k(20).fit_records(x.view()).unwrap().dimension();
+            let ours_mle = Mle::params().n_neighbors(20).fit_records(x.view()).unwrap().dimension();
             let ours_twonn = TwoNn::params().decimation(1).fit_records(x.view()).unwrap().dimension();
             let ours_lpca = Lpca::params().fit_records(x.view()).unwrap().dimension();
             let ours_corrint = CorrInt::params().fit_records(x.view()).unwrap().dimension();
@@ -73,7 +73,9 @@ mod intrinsic {
             let ours = MindMl::params().fit_records(x.view()).unwrap().dimension();
             let ours_mli = MindMl::params().version(MindMlVersion::Mli).fit_records(x.view()).unwrap().dimension();
             let ours_d20 = MindMl::params().d_max(20).fit_records(x.view()).unwrap().dimension();
-            println!("{name:>13}: MLk {ours:.10} (skdim {mlk}, exact {exact}) | MLi {ours_mli} | MLk D=20 {ours_d20:.10} (skdim {mlk_d20})");
+            println!(
+                "{name:>13}: MLk {ours:.10} (skdim {mlk}, exact {exact}) | MLi {ours_mli} | MLk D=20 {ours_d20:.10} (skdim {mlk_d20})"
+            );
             assert_eq!(ours_mli, mli, "{name}: MLi");
             assert!(rel(ours, exact) < 1e-9, "{name}: MLk {ours} vs exact maximiser {exact}");
             if name != "swissroll" {
@@ -138,7 +140,7 @@ mod intrinsic {
     fn curves_and_figures() {
         let ds = swiss_roll(600, 0.0, 3).unwrap();
         let x = ds.records();
-        let mle = Mle::params().k(10).fit(&ds).unwrap();
+        let mle = Mle::params().n_neighbors(10).fit(&ds).unwrap();
         let c = mle.curve();
         assert_eq!(c.x(), (2..=20).map(|k| k as f64).collect::<Vec<_>>().as_slice());
         assert!((c.y()[8] - mle.dimension()).abs() < 1e-12);
@@ -226,8 +228,8 @@ mod intrinsic {
 
         // k must stay below the number of distinct points, and the message says so.
         let few = Array2::from_shape_fn((30, 2), |(i, j)| ((i % 5) * (j + 1)) as f64);
-        let err = Mle::params().k(5).fit_records(few.view()).unwrap_err();
-        assert!(matches!(err, Error::Param { name: "k", .. }), "{err}");
+        let err = Mle::params().n_neighbors(5).fit_records(few.view()).unwrap_err();
+        assert!(matches!(err, Error::Param { name: "n_neighbors", .. }), "{err}");
         assert!(err.to_string().contains("n_distinct = 5 (n_samples = 30 with 25 duplicate rows merged)"), "{err}");
     }
 
@@ -294,10 +296,10 @@ mod intrinsic {
     #[test]
     fn k_at_least_n_is_rejected() {
         let x = small();
-        let err = Mle::params().k(50).fit_records(x.view()).unwrap_err();
-        assert!(matches!(err, Error::Param { name: "k", .. }));
-        assert_eq!(err.to_string(), "`k` of MLE must be in [2, n_samples = 50); got 50");
-        assert!(Mle::params().k(49).fit_records(x.view()).is_ok());
+        let err = Mle::params().n_neighbors(50).fit_records(x.view()).unwrap_err();
+        assert!(matches!(err, Error::Param { name: "n_neighbors", .. }));
+        assert_eq!(err.to_string(), "`n_neighbors` of MLE must be in [2, n_samples = 50); got 50");
+        assert!(Mle::params().n_neighbors(49).fit_records(x.view()).is_ok());
         assert!(matches!(CorrInt::params().k1(10).k2(50).fit_records(x.view()), Err(Error::Param { name: "k2", .. })));
         assert!(matches!(Lpca::params().local(50).fit_records(x.view()), Err(Error::Param { name: "local", .. })));
     }
@@ -305,8 +307,11 @@ mod intrinsic {
     #[test]
     fn bad_parameters_are_rejected_before_the_data_is_read() {
         let x = small();
-        assert!(matches!(Mle::params().k(1).fit_records(x.view()), Err(Error::Param { name: "k", .. })));
-        assert!(matches!(Mle::params().k(10).curve_k_max(5).fit_records(x.view()), Err(Error::Param { name: "curve_k_max", .. })));
+        assert!(matches!(Mle::params().n_neighbors(1).fit_records(x.view()), Err(Error::Param { name: "n_neighbors", .. })));
+        assert!(matches!(
+            Mle::params().n_neighbors(10).curve_k_max(5).fit_records(x.view()),
+            Err(Error::Param { name: "curve_k_max", .. })
+        ));
         assert!(matches!(TwoNn::params().discard_fraction(1.0).fit_records(x.view()), Err(Error::Param { name: "discard_fraction", .. })));
         assert!(matches!(TwoNn::params().decimation(0).fit_records(x.view()), Err(Error::Param { name: "decimation", .. })));
         assert!(matches!(Lpca::params().alpha(0.0).fit_records(x.view()), Err(Error::Param { name: "alpha", .. })));
@@ -314,7 +319,10 @@ mod intrinsic {
         assert!(matches!(CorrInt::params().k1(0).fit_records(x.view()), Err(Error::Param { name: "k1", .. })));
         assert!(matches!(CorrInt::params().k1(20).k2(10).fit_records(x.view()), Err(Error::Param { name: "k2", .. })));
         let labels = Array1::<usize>::zeros(50);
-        assert!(matches!(LabelSharpness::params().n_samples(1).fit_labels(x.view(), labels.view()), Err(Error::Param { name: "n_samples", .. })));
+        assert!(matches!(
+            LabelSharpness::params().n_samples(1).fit_labels(x.view(), labels.view()),
+            Err(Error::Param { name: "n_samples", .. })
+        ));
     }
 
     #[test]
@@ -324,7 +332,7 @@ mod intrinsic {
         assert!(matches!(Lpca::params().fit_records(Array2::<f64>::zeros((5, 0)).view()), Err(Error::Data(_))));
         let same = Array2::<f64>::ones((10, 2));
         assert!(matches!(TwoNn::params().fit_records(same.view()), Err(Error::Data(_))));
-        assert!(matches!(Mle::params().k(2).fit_records(same.view()), Err(Error::Param { name: "k", .. })));
+        assert!(matches!(Mle::params().n_neighbors(2).fit_records(same.view()), Err(Error::Param { name: "n_neighbors", .. })));
         let x = small();
         let short = Array1::<usize>::zeros(49);
         assert!(matches!(LabelSharpness::params().fit_labels(x.view(), short.view()), Err(Error::Data(_))));
@@ -338,13 +346,17 @@ mod intrinsic {
         let corners = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)];
         let x = Array2::from_shape_fn((40, 2), |(i, j)| {
             let (cx, cy) = corners[i % 4];
-            if j == 0 { cx + 100.0 * (i / 4) as f64 } else { cy }
+            if j == 0 {
+                cx + 100.0 * (i / 4) as f64
+            } else {
+                cy
+            }
         });
-        let err = Mle::params().k(2).fit_records(x.view()).unwrap_err();
+        let err = Mle::params().n_neighbors(2).fit_records(x.view()).unwrap_err();
         assert!(matches!(err, Error::Data(_)), "{err}");
         assert!(err.to_string().contains("equidistant"), "{err}");
         // At k = 3 the third neighbour (the far corner) bounds it again.
-        assert!(Mle::params().k(3).fit_records(x.view()).unwrap().dimension().is_finite());
+        assert!(Mle::params().n_neighbors(3).fit_records(x.view()).unwrap().dimension().is_finite());
         let err = TwoNn::params().decimation(1).fit_records(x.view()).unwrap_err();
         assert!(matches!(err, Error::Data(_)), "{err}");
         // On an exact lattice line (integer steps) the equal distances are exact.

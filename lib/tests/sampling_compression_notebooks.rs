@@ -11,7 +11,7 @@ use lowdim::prelude::*;
 
 /// The expected number of rows a sampler draws: Σᵢ min(1, m·qᵢ/Σq).
 fn expected_rows(a: ArrayView2<f64>, p: f64, imp: Importance, m: usize) -> Result<f64> {
-    Ok(LpSampling::params(p, m).importance(imp).fit_records(a)?.probabilities().sum())
+    Ok(LpSampling::params().p(p).m(m).importance(imp).fit_records(a)?.probabilities().sum())
 }
 
 #[test]
@@ -39,8 +39,8 @@ fn lp_sampling_notebook() -> Result<()> {
     assert!(heavy.iter().all(|&i| tau[i] > 0.98 && (0.2..0.3).contains(&lewis[i])));
     assert!(share(&tau) > 0.98 && (0.2..0.3).contains(&share(&lewis)) && (0.2..0.3).contains(&share(&root)));
 
-    let s = LpSampling::params(1.0, 200).seed(3).fit_records(a.view())?;
-    let u = LpSampling::params(1.0, 200).importance(Importance::Uniform).seed(3).fit_records(a.view())?;
+    let s = LpSampling::params().p(1.0).m(200).seed(3).fit_records(a.view())?;
+    let u = LpSampling::params().p(1.0).m(200).importance(Importance::Uniform).seed(3).fit_records(a.view())?;
     let kept = |r: &RowSample| heavy.iter().filter(|i| r.indices().contains(i)).count();
     println!("m = 200: Lewis {} rows, {} heavy; uniform {} rows, {} heavy", s.len(), kept(&s), u.len(), kept(&u));
     assert!(kept(&s) == 10 && kept(&u) == 0 && (120..160).contains(&s.len()) && (170..230).contains(&u.len()));
@@ -57,7 +57,7 @@ fn lp_sampling_notebook() -> Result<()> {
             rows.push(r);
         }
     }
-    let lev_sample = LpSampling::params(1.0, 1280).importance(Importance::Leverage).fit_records(a.view())?;
+    let lev_sample = LpSampling::params().p(1.0).m(1280).importance(Importance::Leverage).fit_records(a.view())?;
     let light: Vec<f64> = lev_sample.indices().iter().zip(lev_sample.weights()).filter(|(i, _)| !heavy.contains(i)).map(|(_, &w)| w).collect();
     println!("leverage sample at m = 1280: {} rows, light-row weights {light:?}", lev_sample.len());
     assert!(!light.is_empty() && light.iter().all(|&w| w > 300.0), "{light:?}");
@@ -97,9 +97,9 @@ fn dsir_notebook() -> Result<()> {
     let raw = text_corpus(2000, &[1.0, 1.0, 1.0, 1.0, 1.0], 40, 2)?;
     let pool = raw.topics.iter().filter(|&&t| t == 3).count();
     let on = |idx: &[usize]| idx.iter().filter(|&&i| raw.topics[i] == 3).count();
-    let sel = Dsir::params(200).fit(&target.docs, &raw.docs)?;
-    let rnd = Dsir::params(200).fit(&target.docs, &raw.docs[..200])?;
-    let top = Dsir::params(200).gumbel(false).fit(&target.docs, &raw.docs)?;
+    let sel = Dsir::params().k(200).fit(&target.docs, &raw.docs)?;
+    let rnd = Dsir::params().k(200).fit(&target.docs, &raw.docs[..200])?;
+    let top = Dsir::params().k(200).gumbel(false).fit(&target.docs, &raw.docs)?;
     let first: Vec<usize> = (0..200).collect();
     println!(
         "pool {pool}; DSIR {} on topic, KL {:.4} → {:.4}, reduction {:.4}; top-k {} on topic, reduction {:.4}; random {} on topic, KL {:.4}, reduction {:.4}",
@@ -128,8 +128,8 @@ fn dsir_notebook() -> Result<()> {
     let mut kl = vec![[0.0; 2]; ks.len()];
     let mut share = vec![[0.0; 2]; ks.len()];
     for (j, &k) in ks.iter().enumerate() {
-        let d = Dsir::params(k).fit(&target.docs, &raw.docs)?;
-        let r = Dsir::params(k).fit(&target.docs, &raw.docs[..k])?;
+        let d = Dsir::params().k(k).fit(&target.docs, &raw.docs)?;
+        let r = Dsir::params().k(k).fit(&target.docs, &raw.docs[..k])?;
         kl[j] = [d.kl_reduction(), d.kl_target_raw() - r.kl_target_raw()];
         share[j] = [on(d.indices()) as f64 / k as f64, on(&(0..k).collect::<Vec<_>>()) as f64 / k as f64];
         println!("k = {k}: KL reduction DSIR {:.4} random {:.4}; on topic DSIR {:.3} random {:.3}", kl[j][0], kl[j][1], share[j][0], share[j][1]);

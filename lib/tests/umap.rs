@@ -121,7 +121,7 @@ fn same_bits_with_one_and_two_threads() {
     assert_eq!(one.embedding(), two.embedding());
     assert_eq!(one, two);
     let new = iris().slice(s![..20, ..]).mapv(|v| v + 0.05);
-    assert_eq!(in_pool(1, || one.transform(&new).unwrap()), in_pool(2, || one.transform(&new).unwrap()));
+    assert_eq!(in_pool(1, || one.transform(new.view()).unwrap()), in_pool(2, || one.transform(new.view()).unwrap()));
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn save_and_load_round_trip() {
     std::fs::remove_file(path).ok();
     assert_eq!(umap, back);
     let x = iris().slice(s![..5, ..]).to_owned();
-    assert_eq!(umap.transform(&x).unwrap(), back.transform(&x).unwrap());
+    assert_eq!(umap.transform(x.view()).unwrap(), back.transform(x.view()).unwrap());
     assert!(matches!(Umap::load("/nonexistent/umap.json"), Err(Error::Io { .. })));
 }
 
@@ -155,12 +155,12 @@ fn save_and_load_round_trip() {
 fn transform_is_per_point_and_lands_near_the_neighbours() {
     let x = iris();
     let umap = Umap::params().fit_records(x.view()).unwrap();
-    let batch = umap.transform(&x).unwrap();
+    let batch = umap.transform(x.view()).unwrap();
     assert_eq!(batch.dim(), (150, 2));
     assert!(batch.iter().all(|v| v.is_finite()));
     // A point's placement does not depend on the rest of the batch.
     for i in [0, 77, 149] {
-        let alone = umap.transform(&x.slice(s![i..i + 1, ..]).to_owned()).unwrap();
+        let alone = umap.transform(x.slice(s![i..i + 1, ..])).unwrap();
         assert_eq!(alone.row(0), batch.row(i));
     }
     // Each training point, placed anew, lands among the embeddings of its input neighbours.
@@ -178,7 +178,7 @@ fn transform_is_per_point_and_lands_near_the_neighbours() {
         good += usize::from(nearest == i || knn.indices().row(i).iter().any(|&j| j == nearest));
     }
     assert!(good >= 135, "{good} of 150 landed among their neighbours");
-    assert_eq!(umap.transform(&Array2::zeros((0, 4))).unwrap().dim(), (0, 2));
+    assert_eq!(umap.transform(Array2::zeros((0, 4)).view()).unwrap().dim(), (0, 2));
 }
 
 #[test]
@@ -314,7 +314,7 @@ fn all_duplicate_points_are_an_error() {
 #[test]
 fn wrong_width_at_transform_is_an_error() {
     let umap = Umap::params().n_epochs(20).fit_records(iris().view()).unwrap();
-    let err = umap.transform(&Array2::zeros((3, 5))).unwrap_err();
+    let err = umap.transform(Array2::zeros((3, 5)).view()).unwrap_err();
     assert!(err.to_string().contains("4 columns") && err.to_string().contains("got 5"), "{err}");
 }
 
@@ -323,7 +323,7 @@ fn nan_at_transform_is_an_error() {
     let umap = Umap::params().n_epochs(20).fit_records(iris().view()).unwrap();
     let mut x = Array2::<f64>::zeros((2, 4));
     x[[1, 1]] = f64::NAN;
-    assert!(matches!(umap.transform(&x), Err(Error::Data(_))));
+    assert!(matches!(umap.transform(x.view()), Err(Error::Data(_))));
 }
 
 #[test]

@@ -125,3 +125,39 @@ macro_rules! impl_cluster_display {
     };
 }
 pub(crate) use impl_cluster_display;
+
+#[cfg(test)]
+mod tests {
+    use linfa::ParamGuard;
+
+    use crate::cluster::*;
+    use crate::error::Error;
+    use crate::metrics::SlicedWassersteinValidParams;
+    use crate::sample::{DsirValidParams, LpSamplingValidParams, VolumeSamplingValidParams};
+
+    fn each_names_its_field<P: ParamGuard<Error = Error>>(cases: Vec<(&'static str, P)>) {
+        assert!(!cases.is_empty());
+        for (field, p) in cases {
+            match p.check().err() {
+                Some(Error::Param { name, .. }) => assert_eq!(name, field),
+                other => panic!("breaking `{field}` gave {other:?}"),
+            }
+        }
+    }
+
+    /// A rule broken alone is reported under its field, also while a
+    /// parameter without a default is still unset (those are checked last).
+    #[test]
+    fn rule_violations_name_their_field() {
+        each_names_its_field(KSubspacesValidParams::rule_violations());
+        each_names_its_field(SpectralClusteringValidParams::rule_violations());
+        each_names_its_field(EnscValidParams::rule_violations());
+        each_names_its_field(KMeansElbowValidParams::rule_violations());
+        each_names_its_field(LofkmValidParams::rule_violations());
+        each_names_its_field(PppValidParams::rule_violations());
+        each_names_its_field(DsirValidParams::rule_violations());
+        each_names_its_field(VolumeSamplingValidParams::rule_violations());
+        each_names_its_field(LpSamplingValidParams::rule_violations());
+        each_names_its_field(SlicedWassersteinValidParams::rule_violations());
+    }
+}

@@ -37,7 +37,7 @@
 //! ```
 //! use lowdim::prelude::*;
 //! let m = MolrgParams::new(15, &[3, 3, 3]).balanced(true).sample(300, 2)?;
-//! let fit = Ensc::params(3).fit_records(m.data.view())?;
+//! let fit = Ensc::params().n_clusters(3).fit_records(m.data.view())?;
 //! assert_eq!(fit.labels().len(), 300);
 //! assert!(clustering_accuracy(&m.labels.to_vec(), fit.labels())? > 0.99);
 //! # Ok::<(), lowdim::Error>(())
@@ -49,10 +49,15 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::common::{check_records, cluster_sizes, first_two, impl_cluster_display};
+use crate::estimator::required;
 use super::affinity_graph::SparseGraph;
 use super::spectral_clustering::SpectralClustering;
+use crate::persist::impl_persist;
 use crate::error::{Error, Result};
+use crate::estimator::{impl_fit, params};
 use crate::interrupt;
+
+const WHO: &str = "Ensc";
 
 /// Elastic-net subspace clustering: fitted model; start from [`Ensc::params`] or [`Ensc::ssc`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -64,43 +69,36 @@ pub struct Ensc {
     display: Array2<f64>,
 }
 
-/// Checked EnSC parameters; see [`Ensc::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EnscValidParams {
-    n_clusters: usize,
-    lambda: f64,
-    alpha: f64,
-    support_size: usize,
-    max_oracle_iter: usize,
-    normalise: bool,
-    n_init: usize,
-    seed: u64,
+params! {
+    /// Checked EnSC parameters; see [`Ensc::params`].
+    Ensc("Ensc") => EnscParams, EnscValidParams {
+        /// Number of clusters, required (below n_samples at fit).
+        n_clusters: Option<usize> = None => 1..; from usize,
+        /// Weight of the ℓ1 term (1 is SSC).
+        lambda: f64 = 0.9 => left_open(0.0, 1.0),
+        /// `γ = α·λ / max|⟨x_i, x_j⟩|`; larger fits each point more exactly
+        /// (less noise tolerance); at ≤ 1 every coefficient is 0. The
+        /// authors' code uses 50.
+        alpha: f64 = 50.0 => above(1.0),
+        /// Initial active set, and the most violators added per oracle round.
+        support_size: usize = 50 => 1..,
+        /// Active-set rounds per point.
+        max_oracle_iter: usize = 40 => 1..,
+        /// Scale points to unit length first.
+        normalise: bool = true,
+        /// k-means runs of the spectral step.
+        n_init: usize = 10 => 1..,
+        seed: u64 = 42,
+    }
+    check(p) {
+        required(WHO, "n_clusters", p.n_clusters)?;
+    }
 }
 
-/// Unchecked EnSC parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EnscParams(EnscValidParams);
-
 impl Ensc {
-    /// `n_clusters` (≥ 1, < n_samples). Defaults: `lambda` 0.9, `alpha` 50
-    /// (the authors' code), `support_size` 50, `max_oracle_iter` 40,
-    /// `normalise` true, `n_init` 10 (k-means runs of the spectral step), `seed` 42.
-    pub fn params(n_clusters: usize) -> EnscParams {
-        EnscParams(EnscValidParams {
-            n_clusters,
-            lambda: 0.9,
-            alpha: 50.0,
-            support_size: 50,
-            max_oracle_iter: 40,
-            normalise: true,
-            n_init: 10,
-            seed: 42,
-        })
-    }
-
     /// Sparse subspace clustering: [`Ensc::params`] with `lambda` 1 (pure ℓ1).
-    pub fn ssc(n_clusters: usize) -> EnscParams {
-        Ensc::params(n_clusters).lambda(1.0)
+    pub fn ssc() -> EnscParams {
+        Ensc::params().lambda(1.0)
     }
 
     /// Cluster of each point, in `0..n_clusters`.
@@ -169,102 +167,14 @@ impl Ensc {
 
 impl_cluster_display!(Ensc, ["x1", "x2"]);
 
-impl EnscParams {
-    /// `lambda`: f64 in (0, 1], default 0.9 — weight of the ℓ1 term (1 = SSC).
-    pub fn lambda(mut self, lambda: f64) -> Self {
-        self.0.lambda = lambda;
-        self
-    }
-
-    /// `alpha`: f64 > 1, default 50 — `γ = α·λ / max|⟨x_i, x_j⟩|`; larger fits
-    /// each point more exactly (less noise tolerance).
-    pub fn alpha(mut self, alpha: f64) -> Self {
-        self.0.alpha = alpha;
-        self
-    }
-
-    /// `support_size`: usize ≥ 1, default 50 — initial active set, and the most
-    /// violators added per oracle round.
-    pub fn support_size(mut self, support_size: usize) -> Self {
-        self.0.support_size = support_size;
-        self
-    }
-
-    /// `max_oracle_iter`: usize ≥ 1, default 40 — active-set rounds per point.
-    pub fn max_oracle_iter(mut self, max_oracle_iter: usize) -> Self {
-        self.0.max_oracle_iter = max_oracle_iter;
-        self
-    }
-
-    /// `normalise`: bool, default true — scale points to unit length first.
-    pub fn normalise(mut self, normalise: bool) -> Self {
-        self.0.normalise = normalise;
-        self
-    }
-
-    /// `n_init`: usize ≥ 1, default 10 — k-means runs of the spectral step.
-    pub fn n_init(mut self, n_init: usize) -> Self {
-        self.0.n_init = n_init;
-        self
-    }
-
-    /// `seed`: u64, default 42.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
-    }
-
-    /// Checks the parameters and clusters the rows of `x`.
-    pub fn fit_records(&self, x: ArrayView2<f64>) -> Result<Ensc> {
-        self.check_ref()?.fit_records(x)
-    }
-
-    /// Checks the parameters and clusters the records of `dataset` (targets are ignored).
-    pub fn fit<T>(&self, dataset: &linfa::DatasetBase<Array2<f64>, T>) -> Result<Ensc> {
-        self.check_ref()?.fit_records(dataset.records.view())
-    }
-}
-
-impl ParamGuard for EnscParams {
-    type Checked = EnscValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&EnscValidParams> {
-        let p = &self.0;
-        if p.n_clusters == 0 {
-            return Err(Error::param("n_clusters", "of Ensc must be ≥ 1; got 0"));
-        }
-        if !(p.lambda > 0.0 && p.lambda <= 1.0) {
-            return Err(Error::param("lambda", format!("of Ensc must be in (0, 1]; got {}", p.lambda)));
-        }
-        if !(p.alpha.is_finite() && p.alpha > 1.0) {
-            return Err(Error::param("alpha", format!("of Ensc must be finite and > 1 (at ≤ 1 every coefficient is 0); got {}", p.alpha)));
-        }
-        if p.support_size == 0 {
-            return Err(Error::param("support_size", "of Ensc must be ≥ 1; got 0"));
-        }
-        if p.max_oracle_iter == 0 {
-            return Err(Error::param("max_oracle_iter", "of Ensc must be ≥ 1; got 0"));
-        }
-        if p.n_init == 0 {
-            return Err(Error::param("n_init", "of Ensc must be ≥ 1; got 0"));
-        }
-        Ok(p)
-    }
-
-    fn check(self) -> Result<EnscValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
-    }
-}
-
 impl EnscValidParams {
     /// Clusters the rows of `x`.
-    pub fn fit_records(&self, x: ArrayView2<f64>) -> Result<Ensc> {
-        check_records("Ensc", x)?;
+    fn fit_impl(&self, x: ArrayView2<f64>) -> Result<Ensc> {
+        let k = required(WHO, "n_clusters", self.n_clusters)?;
+        check_records(WHO, x)?;
         let n = x.nrows();
-        if self.n_clusters >= n {
-            return Err(Error::param("n_clusters", format!("of Ensc must be in [1, n_samples = {n}); got {}", self.n_clusters)));
+        if k >= n {
+            return Err(Error::param("n_clusters", format!("of Ensc must be in [1, n_samples = {n}); got {k}")));
         }
         let mut data = x.to_owned();
         if self.normalise {
@@ -281,19 +191,14 @@ impl EnscValidParams {
             .map(|j| interrupt::check("Ensc self-expression").map(|_| self.self_expression(data.view(), j)))
             .collect::<Result<_>>()?;
         let graph = affinity(&coefficients, n);
-        let spectral = SpectralClustering::params(self.n_clusters).n_init(self.n_init).seed(self.seed).check()?.fit_graph(&graph)?;
+        let spectral = SpectralClustering::params().n_clusters(k).n_init(self.n_init).seed(self.seed).check()?.fit_graph(&graph)?;
         Ok(Ensc {
             labels: spectral.labels().to_vec(),
             coefficients,
             n_components: spectral.n_components(),
-            n_clusters: self.n_clusters,
+            n_clusters: k,
             display: first_two(x),
         })
-    }
-
-    /// Clusters the records of `dataset` (targets are ignored).
-    pub fn fit<T>(&self, dataset: &linfa::DatasetBase<Array2<f64>, T>) -> Result<Ensc> {
-        self.fit_records(dataset.records.view())
     }
 
     /// The elastic-net coefficients of point `j` on the others, by the
@@ -412,13 +317,9 @@ fn affinity(coefficients: &[Vec<(usize, f64)>], n: usize) -> SparseGraph {
     SparseGraph::from_triplets(n, triplets)
 }
 
-impl<T> linfa::traits::Fit<Array2<f64>, T, Error> for EnscValidParams {
-    type Object = Ensc;
+impl_fit!(EnscParams, EnscValidParams => Ensc);
 
-    fn fit(&self, dataset: &linfa::DatasetBase<Array2<f64>, T>) -> Result<Ensc> {
-        self.fit_records(dataset.records.view())
-    }
-}
+impl_persist!(Ensc, "EnSC clustering");
 
 #[cfg(test)]
 mod tests {
@@ -434,7 +335,7 @@ mod tests {
     fn clusters_independent_subspaces_ensc_and_ssc() {
         let m = union(360, 1);
         let truth = m.labels.to_vec();
-        for params in [Ensc::params(3), Ensc::ssc(3)] {
+        for params in [Ensc::params().n_clusters(3), Ensc::ssc().n_clusters(3)] {
             let fit = params.fit_records(m.data.view()).unwrap();
             let acc = clustering_accuracy(&truth, fit.labels()).unwrap();
             assert!(acc > 0.99, "accuracy {acc}");
@@ -448,7 +349,7 @@ mod tests {
         // KKT of the elastic net at every point: for c_i ≠ 0,
         // γ⟨x_i, r⟩ = λ sign(c_i) + (1 − λ)c_i; otherwise |γ⟨x_i, r⟩| ≤ λ.
         let m = MolrgParams::new(10, &[3, 3]).noise(0.05).sample(120, 4).unwrap();
-        let p = Ensc::params(2).lambda(0.7).alpha(20.0).check().unwrap();
+        let p = Ensc::params().n_clusters(2).lambda(0.7).alpha(20.0).check().unwrap();
         let mut x = m.data.clone();
         for mut row in x.outer_iter_mut() {
             let norm = row.dot(&row).sqrt();
@@ -478,7 +379,7 @@ mod tests {
     fn same_bits_at_any_thread_count() {
         let m = union(150, 3);
         let run = |threads| {
-            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| Ensc::params(3).fit_records(m.data.view()).unwrap())
+            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| Ensc::params().n_clusters(3).fit_records(m.data.view()).unwrap())
         };
         assert_eq!(run(1), run(4));
     }
@@ -490,23 +391,24 @@ mod tests {
             Err(Error::Param { name, .. }) => name,
             other => panic!("{other:?}"),
         };
-        assert_eq!(err(Ensc::params(0)), "n_clusters");
-        assert_eq!(err(Ensc::params(30)), "n_clusters");
-        assert_eq!(err(Ensc::params(3).lambda(0.0)), "lambda");
-        assert_eq!(err(Ensc::params(3).lambda(1.5)), "lambda");
-        assert_eq!(err(Ensc::params(3).alpha(1.0)), "alpha");
-        assert_eq!(err(Ensc::params(3).support_size(0)), "support_size");
-        assert_eq!(err(Ensc::params(3).max_oracle_iter(0)), "max_oracle_iter");
-        assert_eq!(err(Ensc::params(3).n_init(0)), "n_init");
+        assert_eq!(err(Ensc::params()), "n_clusters");
+        assert_eq!(err(Ensc::params().n_clusters(0)), "n_clusters");
+        assert_eq!(err(Ensc::params().n_clusters(30)), "n_clusters");
+        assert_eq!(err(Ensc::params().n_clusters(3).lambda(0.0)), "lambda");
+        assert_eq!(err(Ensc::params().n_clusters(3).lambda(1.5)), "lambda");
+        assert_eq!(err(Ensc::params().n_clusters(3).alpha(1.0)), "alpha");
+        assert_eq!(err(Ensc::params().n_clusters(3).support_size(0)), "support_size");
+        assert_eq!(err(Ensc::params().n_clusters(3).max_oracle_iter(0)), "max_oracle_iter");
+        assert_eq!(err(Ensc::params().n_clusters(3).n_init(0)), "n_init");
     }
 
     #[test]
     fn bad_data_is_a_data_error() {
         let mut x = union(30, 0).data;
         x[[2, 2]] = f64::NAN;
-        assert!(matches!(Ensc::params(3).fit_records(x.view()), Err(Error::Data(_))));
-        assert!(matches!(Ensc::params(3).fit_records(Array2::zeros((0, 3)).view()), Err(Error::Data(_))));
-        let fit = Ensc::params(3).fit_records(union(30, 0).data.view()).unwrap();
+        assert!(matches!(Ensc::params().n_clusters(3).fit_records(x.view()), Err(Error::Data(_))));
+        assert!(matches!(Ensc::params().n_clusters(3).fit_records(Array2::zeros((0, 3)).view()), Err(Error::Data(_))));
+        let fit = Ensc::params().n_clusters(3).fit_records(union(30, 0).data.view()).unwrap();
         assert!(matches!(fit.subspace_preserving_error(&[0, 1]), Err(Error::Param { name: "truth", .. })));
     }
 }

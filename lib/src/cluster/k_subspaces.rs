@@ -31,21 +31,23 @@
 //! ```
 //! use lowdim::prelude::*;
 //! let m = molrg(20, &[2, 2, 2], 300, 1)?;
-//! let fit = KSubspaces::params(3, 2).seed(7).fit_records(m.data.view())?;
+//! let fit = KSubspaces::params().n_clusters(3).dim(2).seed(7).fit_records(m.data.view())?;
 //! assert_eq!(fit.labels().len(), 300);
 //! assert_eq!(fit.bases()[0].dim(), (20, 2));
 //! assert!(clustering_accuracy(&m.labels.to_vec(), fit.labels())? > 0.99);
 //! # Ok::<(), lowdim::Error>(())
 //! ```
 
-use linfa::ParamGuard;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rand::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::common::{check_dim, check_n_clusters, check_records, cluster_sizes, first_two, impl_cluster_display};
+use crate::estimator::required;
+use crate::persist::impl_persist;
 use crate::error::{Error, Result};
+use crate::estimator::{impl_fit, params};
 use crate::interrupt;
 use crate::linalg::{symmetric_eigen, top_eigenpairs};
 use crate::neighbors::rng;
@@ -56,6 +58,7 @@ const ROWS: usize = 2048;
 const DENSE_EIGEN_MAX: usize = 256;
 /// RNG stream of the restarts.
 const STREAM: u64 = 0x6b5;
+const WHO: &str = "KSubspaces";
 
 /// K-subspaces clustering: fitted model; start from [`KSubspaces::params`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -68,36 +71,33 @@ pub struct KSubspaces {
     display: Array2<f64>,
 }
 
-/// Checked K-subspaces parameters; see [`KSubspaces::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct KSubspacesValidParams {
-    n_clusters: usize,
-    dims: Vec<usize>,
-    affine: bool,
-    n_init: usize,
-    max_iter: usize,
-    seed: u64,
+params! {
+    /// Checked K-subspaces parameters; see [`KSubspaces::params`].
+    KSubspaces("KSubspaces") => KSubspacesParams, KSubspacesValidParams {
+        /// Number of subspaces, required (at most n_samples at fit).
+        n_clusters: Option<usize> = None => 1..; from usize,
+        /// The dimension of every subspace (below n_features at fit);
+        /// required unless `dims` is given.
+        dim: Option<usize> = None => 1..; from usize,
+        /// One dimension per subspace (length n_clusters, each ≥ 1 and below
+        /// n_features at fit); overrides `dim`.
+        dims: Option<Vec<usize>> = None; from Vec<usize>,
+        /// Fit affine subspaces `μₖ + span(Uₖ)` (through their points' mean)
+        /// instead of subspaces through the origin.
+        affine: bool = false,
+        /// Restarts; the lowest total residual is kept.
+        n_init: usize = 5 => 1..,
+        /// Assignment–refit rounds per restart.
+        max_iter: usize = 100 => 1..,
+        /// The same seed gives the same clustering at any thread count.
+        seed: u64 = 42,
+    }
+    check(p) {
+        p.subspace_dims()?;
+    }
 }
 
-/// Unchecked K-subspaces parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct KSubspacesParams(KSubspacesValidParams);
-
 impl KSubspaces {
-    /// `n_clusters` subspaces (≥ 1, ≤ n_samples), each of dimension `dim`
-    /// (≥ 1, < n_features). Defaults: linear subspaces (`affine` false),
-    /// `n_init` 5, `max_iter` 100, `seed` 42.
-    pub fn params(n_clusters: usize, dim: usize) -> KSubspacesParams {
-        KSubspacesParams(KSubspacesValidParams {
-            n_clusters,
-            dims: vec![dim; n_clusters],
-            affine: false,
-            n_init: 5,
-            max_iter: 100,
-            seed: 42,
-        })
-    }
-
     /// Cluster of each training point, in `0..n_clusters`.
     pub fn labels(&self) -> &[usize] {
         &self.labels
@@ -133,12 +133,13 @@ impl KSubspaces {
         cluster_sizes(&self.labels, self.n_clusters())
     }
 
-    /// The subspace nearest to each row of `x` (smallest residual).
-    pub fn predict_records(&self, x: ArrayView2<f64>) -> Result<Vec<usize>> {
-        let dim = self.bases.first().map_or(0, |b| b.nrows());
-        check_dim("KSubspaces", x, dim)?;
+    /// The subspace nearest to each row of `x` (smallest residual); an error
+    /// names both widths when `x` does not have the training number of columns.
+    pub fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<usize>> {
+        let dim = self.bases.first().map(|b| b.nrows()).ok_or_else(|| Error::internal("a fitted KSubspaces holds no subspace"))?;
+        check_dim(WHO, x, dim)?;
         let model = Model { bases: self.bases.clone(), means: self.means.clone() };
-        Ok(model.assign(x).0)
+        Ok(Array1::from(model.assign(x).0))
     }
 
     /// The first two coordinates of the training points.
@@ -154,96 +155,37 @@ impl KSubspaces {
 
 impl_cluster_display!(KSubspaces, ["x1", "x2"]);
 
-impl KSubspacesParams {
-    /// `dims`: one dimension per subspace (length n_clusters, each ≥ 1 and <
-    /// n_features); default `dim` for all.
-    pub fn dims(mut self, dims: &[usize]) -> Self {
-        self.0.dims = dims.to_vec();
-        self
-    }
-
-    /// `affine`: bool, default false — fit affine subspaces `μₖ + span(Uₖ)`
-    /// (through their points' mean) instead of subspaces through the origin.
-    pub fn affine(mut self, affine: bool) -> Self {
-        self.0.affine = affine;
-        self
-    }
-
-    /// `n_init`: usize ≥ 1, default 5 — restarts; the lowest total residual is kept.
-    pub fn n_init(mut self, n_init: usize) -> Self {
-        self.0.n_init = n_init;
-        self
-    }
-
-    /// `max_iter`: usize ≥ 1, default 100 — assignment–refit rounds per restart.
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.0.max_iter = max_iter;
-        self
-    }
-
-    /// `seed`: u64, default 42; the same seed gives the same clustering at any thread count.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
-    }
-
-    /// Checks the parameters and clusters the rows of `x`.
-    pub fn fit_records(&self, x: ArrayView2<f64>) -> Result<KSubspaces> {
-        self.check_ref()?.fit_records(x)
-    }
-
-    /// Checks the parameters and clusters the records of `dataset` (targets are ignored).
-    pub fn fit<T>(&self, dataset: &linfa::DatasetBase<Array2<f64>, T>) -> Result<KSubspaces> {
-        self.check_ref()?.fit_records(dataset.records.view())
-    }
-}
-
-impl ParamGuard for KSubspacesParams {
-    type Checked = KSubspacesValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&KSubspacesValidParams> {
-        let p = &self.0;
-        if p.n_clusters == 0 {
-            return Err(Error::param("n_clusters", "of KSubspaces must be ≥ 1; got 0"));
-        }
-        if p.dims.len() != p.n_clusters {
-            return Err(Error::param(
-                "dims",
-                format!("of KSubspaces must hold one dimension per cluster ({}); got {}", p.n_clusters, p.dims.len()),
-            ));
-        }
-        if let Some((k, _)) = p.dims.iter().enumerate().find(|(_, &d)| d == 0) {
-            return Err(Error::param("dims", format!("of KSubspaces must be ≥ 1; got dims[{k}] = 0")));
-        }
-        if p.n_init == 0 {
-            return Err(Error::param("n_init", "of KSubspaces must be ≥ 1; got 0"));
-        }
-        if p.max_iter == 0 {
-            return Err(Error::param("max_iter", "of KSubspaces must be ≥ 1; got 0"));
-        }
-        Ok(p)
-    }
-
-    fn check(self) -> Result<KSubspacesValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
-    }
-}
-
 impl KSubspacesValidParams {
+    /// The dimension of each subspace: `dims`, or `dim` for all `n_clusters`.
+    fn subspace_dims(&self) -> Result<Vec<usize>> {
+        let k = required(WHO, "n_clusters", self.n_clusters)?;
+        let dims = match (&self.dims, self.dim) {
+            (Some(dims), _) => dims.clone(),
+            (None, Some(dim)) => vec![dim; k],
+            (None, None) => return Err(Error::param("dim", "of KSubspaces must be set (it has no default) unless dims is given; got None")),
+        };
+        if dims.len() != k {
+            return Err(Error::param("dims", format!("of KSubspaces must hold one dimension per cluster ({k}); got {}", dims.len())));
+        }
+        if let Some(i) = dims.iter().position(|&d| d == 0) {
+            return Err(Error::param("dims", format!("of KSubspaces must be ≥ 1; got dims[{i}] = 0")));
+        }
+        Ok(dims)
+    }
+
     /// Clusters the rows of `x`.
-    pub fn fit_records(&self, x: ArrayView2<f64>) -> Result<KSubspaces> {
-        const WHO: &str = "KSubspaces";
+    fn fit_impl(&self, x: ArrayView2<f64>) -> Result<KSubspaces> {
+        let dims = self.subspace_dims()?;
         check_records(WHO, x)?;
         let (n, d) = x.dim();
-        check_n_clusters(WHO, self.n_clusters, n)?;
-        if let Some((k, &dk)) = self.dims.iter().enumerate().find(|(_, &dk)| dk >= d) {
-            return Err(Error::param("dims", format!("of KSubspaces must be < n_features = {d}; got dims[{k}] = {dk}")));
+        check_n_clusters(WHO, dims.len(), n)?;
+        if let Some((k, &dk)) = dims.iter().enumerate().find(|(_, &dk)| dk >= d) {
+            let name = if self.dims.is_some() { "dims" } else { "dim" };
+            return Err(Error::param(name, format!("of KSubspaces must be < n_features = {d}; got {name}[{k}] = {dk}")));
         }
         let runs: Vec<Run> = (0..self.n_init)
             .into_par_iter()
-            .map(|r| self.one_run(x, rng::derive(self.seed, STREAM, r as u64)))
+            .map(|r| self.one_run(x, &dims, rng::derive(self.seed, STREAM, r as u64)))
             .collect::<Result<_>>()?;
         // Lowest residual; ties to the earlier restart, whatever the scheduling.
         let best = runs
@@ -260,20 +202,15 @@ impl KSubspacesValidParams {
         })
     }
 
-    /// Clusters the records of `dataset` (targets are ignored).
-    pub fn fit<T>(&self, dataset: &linfa::DatasetBase<Array2<f64>, T>) -> Result<KSubspaces> {
-        self.fit_records(dataset.records.view())
-    }
-
-    fn one_run(&self, x: ArrayView2<f64>, seed: u64) -> Result<Run> {
+    fn one_run(&self, x: ArrayView2<f64>, dims: &[usize], seed: u64) -> Result<Run> {
         let mut gen = rng::xoshiro(seed);
-        let mut model = self.seed_model(x, &mut gen);
+        let mut model = self.seed_model(x, dims, &mut gen);
         let (mut labels, mut res) = model.assign(x);
         let mut n_iter = 0;
         for _ in 0..self.max_iter {
             interrupt::check("KSubspaces iterations")?;
             n_iter += 1;
-            self.refit(x, &labels, &res, &mut model);
+            self.refit(x, dims, &labels, &res, &mut model);
             let (new_labels, new_res) = model.assign(x);
             let changed = new_labels != labels;
             labels = new_labels;
@@ -288,10 +225,10 @@ impl KSubspacesValidParams {
 
     /// k-means++-style seeding: each new subspace is fitted around a point drawn
     /// in proportion to its residual to the subspaces chosen so far.
-    fn seed_model(&self, x: ArrayView2<f64>, gen: &mut impl Rng) -> Model {
+    fn seed_model(&self, x: ArrayView2<f64>, dims: &[usize], gen: &mut impl Rng) -> Model {
         let n = x.nrows();
         let mut model = Model { bases: Vec::new(), means: Vec::new() };
-        for &dk in &self.dims {
+        for &dk in dims {
             let centre = if model.bases.is_empty() {
                 gen.gen_range(0..n)
             } else {
@@ -332,14 +269,14 @@ impl KSubspacesValidParams {
 
     /// Refits each subspace to its points; a cluster with fewer points than its
     /// dimension (or none) is re-seeded at the worst-fitted point.
-    fn refit(&self, x: ArrayView2<f64>, labels: &[usize], res: &[f64], model: &mut Model) {
-        let mut members: Vec<Vec<usize>> = vec![Vec::new(); self.n_clusters];
+    fn refit(&self, x: ArrayView2<f64>, dims: &[usize], labels: &[usize], res: &[f64], model: &mut Model) {
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); dims.len()];
         for (i, &l) in labels.iter().enumerate() {
             members[l].push(i);
         }
         let mut taken = vec![false; x.nrows()];
         for (k, rows) in members.iter().enumerate() {
-            let dk = self.dims[k];
+            let dk = dims[k];
             let (u, mu) = if rows.len() > dk {
                 fit_subspace(x, rows, dk, self.affine)
             } else {
@@ -349,7 +286,7 @@ impl KSubspacesValidParams {
                         Some(b) if res[b] >= res[i] => Some(b),
                         _ => Some(i),
                     })
-                    .unwrap_or(0);
+                    .expect("fewer points are re-seeded than there are clusters, and n_clusters ≤ n_samples");
                 taken[worst] = true;
                 self.local_subspace(x, worst, dk)
             };
@@ -424,7 +361,7 @@ fn draw_proportional(weights: &[f64], gen: &mut impl Rng) -> usize {
         }
         target -= w;
     }
-    weights.iter().rposition(|&w| w > 0.0).unwrap_or(0)
+    weights.iter().rposition(|&w| w > 0.0).expect("the total is positive, so some weight is")
 }
 
 /// The top-`dk` principal directions of the given rows of `x` (about their
@@ -433,7 +370,7 @@ fn draw_proportional(weights: &[f64], gen: &mut impl Rng) -> usize {
 fn fit_subspace(x: ArrayView2<f64>, rows: &[usize], dk: usize, affine: bool) -> (Array2<f64>, Array1<f64>) {
     let d = x.ncols();
     let pts = x.select(Axis(0), rows);
-    let mu = if affine { pts.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d)) } else { Array1::zeros(d) };
+    let mu = if affine { pts.mean_axis(Axis(0)).expect("a subspace is fitted to at least one point") } else { Array1::zeros(d) };
     let centred = &pts - &mu.view().insert_axis(Axis(0));
     let scatter = centred.t().dot(&centred);
     let mut u = top_directions(&scatter, dk);
@@ -467,21 +404,17 @@ fn top_directions(scatter: &Array2<f64>, dk: usize) -> Array2<f64> {
     vectors
 }
 
-impl<T> linfa::traits::Fit<Array2<f64>, T, Error> for KSubspacesValidParams {
-    type Object = KSubspaces;
-
-    fn fit(&self, dataset: &linfa::DatasetBase<Array2<f64>, T>) -> Result<KSubspaces> {
-        self.fit_records(dataset.records.view())
-    }
-}
+impl_fit!(KSubspacesParams, KSubspacesValidParams => KSubspaces);
 
 impl linfa::traits::PredictInplace<Array2<f64>, Array1<usize>> for KSubspaces {
-    /// Nearest subspace of each row; rows of the wrong width give label 0 for
-    /// every point (use [`KSubspaces::predict_records`] for an error instead).
+    /// Nearest subspace of each row. linfa's `predict` cannot fail, so rows of
+    /// the wrong width (or with non-finite entries) all get the label
+    /// `usize::MAX`, which is no cluster; [`KSubspaces::predict`] returns the
+    /// error instead.
     fn predict_inplace(&self, x: &Array2<f64>, y: &mut Array1<usize>) {
-        let labels = self.predict_records(x.view()).unwrap_or_else(|_| vec![0; x.nrows()]);
-        for (t, l) in y.iter_mut().zip(labels) {
-            *t = l;
+        match self.predict(x.view()) {
+            Ok(labels) => y.iter_mut().zip(labels).for_each(|(t, l)| *t = l),
+            Err(_) => y.fill(usize::MAX),
         }
     }
 
@@ -489,6 +422,8 @@ impl linfa::traits::PredictInplace<Array2<f64>, Array1<usize>> for KSubspaces {
         Array1::zeros(x.nrows())
     }
 }
+
+impl_persist!(KSubspaces, "K-subspaces model");
 
 #[cfg(test)]
 mod tests {
@@ -499,14 +434,14 @@ mod tests {
     #[test]
     fn recovers_planted_subspaces() {
         let m = MolrgParams::new(30, &[3, 3, 3, 3]).noise(0.01).sample(2000, 3).unwrap();
-        let fit = KSubspaces::params(4, 3).fit_records(m.data.view()).unwrap();
+        let fit = KSubspaces::params().n_clusters(4).dim(3).fit_records(m.data.view()).unwrap();
         let acc = clustering_accuracy(&m.labels.to_vec(), fit.labels()).unwrap();
         assert!(acc > 0.99, "accuracy {acc}");
         let pairs = match_subspaces(fit.bases(), &m.bases).unwrap();
         assert!(pairs.max_error < 0.05, "{pairs:?}");
         // New points go to their own subspace.
         let fresh = MolrgParams::new(30, &[3, 3, 3, 3]).noise(0.01).sample(200, 3).unwrap();
-        let pred = fit.predict_records(fresh.data.view()).unwrap();
+        let pred = fit.predict(fresh.data.view()).unwrap();
         let map: Vec<usize> = (0..4).map(|k| pairs.assignment[k]).collect();
         let hits = pred.iter().zip(fresh.labels.iter()).filter(|(p, t)| **p == map[**t]).count();
         assert!(hits >= 196, "{hits}/200");
@@ -521,7 +456,7 @@ mod tests {
         for (mut row, &l) in x.outer_iter_mut().zip(m.labels.iter()) {
             row[l] += shifts[l];
         }
-        let fit = KSubspaces::params(3, 1).dims(&[1, 1, 2]).affine(true).n_init(8).fit_records(x.view()).unwrap();
+        let fit = KSubspaces::params().n_clusters(3).dims(vec![1, 1, 2]).affine(true).n_init(8).fit_records(x.view()).unwrap();
         let acc = clustering_accuracy(&m.labels.to_vec(), fit.labels()).unwrap();
         assert!(acc > 0.97, "accuracy {acc}");
         assert!(fit.means().iter().any(|mu| mu.iter().any(|v| v.abs() > 1.0)));
@@ -532,7 +467,7 @@ mod tests {
         let m = molrg(12, &[2, 2, 2], 5000, 5).unwrap();
         let run = |threads| {
             rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
-                KSubspaces::params(3, 2).seed(9).fit_records(m.data.view()).unwrap()
+                KSubspaces::params().n_clusters(3).dim(2).seed(9).fit_records(m.data.view()).unwrap()
             })
         };
         assert_eq!(run(1), run(4));
@@ -545,31 +480,40 @@ mod tests {
             Err(Error::Param { name, .. }) => name,
             other => panic!("{other:?}"),
         };
-        assert_eq!(err(KSubspaces::params(0, 1)), "n_clusters");
-        assert_eq!(err(KSubspaces::params(21, 1)), "n_clusters");
-        assert_eq!(err(KSubspaces::params(2, 0)), "dims");
-        assert_eq!(err(KSubspaces::params(2, 5)), "dims");
-        assert_eq!(err(KSubspaces::params(2, 1).dims(&[1])), "dims");
-        assert_eq!(err(KSubspaces::params(2, 1).n_init(0)), "n_init");
-        assert_eq!(err(KSubspaces::params(2, 1).max_iter(0)), "max_iter");
+        assert_eq!(err(KSubspaces::params().n_clusters(0).dim(1)), "n_clusters");
+        assert_eq!(err(KSubspaces::params().n_clusters(21).dim(1)), "n_clusters");
+        assert_eq!(err(KSubspaces::params().n_clusters(2).dim(0)), "dim");
+        assert_eq!(err(KSubspaces::params().n_clusters(2).dim(5)), "dim");
+        assert_eq!(err(KSubspaces::params().n_clusters(2).dims(vec![1, 5])), "dims");
+        assert_eq!(err(KSubspaces::params().n_clusters(2).dims(vec![1, 0])), "dims");
+        assert_eq!(err(KSubspaces::params().dim(1)), "n_clusters");
+        assert_eq!(err(KSubspaces::params().n_clusters(2)), "dim");
+        assert_eq!(err(KSubspaces::params().n_clusters(2).dim(1).dims(vec![1])), "dims");
+        assert_eq!(err(KSubspaces::params().n_clusters(2).dim(1).n_init(0)), "n_init");
+        assert_eq!(err(KSubspaces::params().n_clusters(2).dim(1).max_iter(0)), "max_iter");
     }
 
     #[test]
     fn bad_data_is_a_data_error() {
         let mut x = molrg(5, &[1, 1], 20, 0).unwrap().data;
-        let p = KSubspaces::params(2, 1);
+        let p = KSubspaces::params().n_clusters(2).dim(1);
         assert!(matches!(p.fit_records(Array2::zeros((0, 5)).view()), Err(Error::Data(_))));
         x[[3, 2]] = f64::NAN;
         assert!(matches!(p.fit_records(x.view()), Err(Error::Data(_))));
         let ok = molrg(5, &[1, 1], 20, 0).unwrap().data;
         let fit = p.fit_records(ok.view()).unwrap();
-        assert!(matches!(fit.predict_records(Array2::zeros((2, 4)).view()), Err(Error::Data(_))));
+        let wrong = Array2::<f64>::zeros((2, 4));
+        let err = fit.predict(wrong.view()).unwrap_err().to_string();
+        assert!(err.contains("5 features") && err.contains("with 4"), "{err}");
+        // linfa's predict cannot fail: no row gets a cluster.
+        let labels: Array1<usize> = linfa::traits::Predict::predict(&fit, &wrong);
+        assert!(labels.iter().all(|&l| l == usize::MAX));
     }
 
     #[test]
     fn figure_has_one_trace_per_cluster() {
         let m = molrg(6, &[1, 1], 100, 2).unwrap();
-        let fit = KSubspaces::params(2, 1).fit_records(m.data.view()).unwrap();
+        let fit = KSubspaces::params().n_clusters(2).dim(1).fit_records(m.data.view()).unwrap();
         assert_eq!(fit.figure().unwrap().n_traces(), 2);
         assert!(fit.figure_on(Array2::zeros((99, 2)).view()).is_err());
     }

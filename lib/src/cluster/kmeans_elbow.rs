@@ -17,60 +17,51 @@
 //! assert_eq!(fit.labels().len(), 300);
 //! ```
 
-use linfa::DatasetBase;
 use ndarray::{Array2, ArrayView2};
 
 use super::common::{check_records, cluster_figure, kmeans};
+use crate::persist::impl_persist;
 use crate::error::{Error, Result};
+use crate::estimator::{impl_fit, params};
 use crate::plot::{grid, lines, Figure, Series};
 
-/// Settings; start from [`KMeansElbow::params`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct KMeansElbowParams {
-    k_min: usize,
-    k_max: usize,
-    n_init: usize,
-    seed: u64,
+params! {
+    /// Checked k-means-elbow parameters; see [`KMeansElbow::params`].
+    KMeansElbow("KMeansElbow") => KMeansElbowParams, KMeansElbowValidParams {
+        /// The smallest candidate k (≥ 1); see [`k_range`](KMeansElbowParams::k_range).
+        k_min: usize = 2,
+        /// The largest candidate k (≥ k_min + 2: an elbow needs three points;
+        /// at most n_samples at fit).
+        k_max: usize = 20,
+        /// k-means restarts per k (best inertia kept).
+        n_init: usize = 4 => 1..,
+        seed: u64 = 0,
+    }
+    check(p) {
+        if p.k_min < 1 || p.k_max < p.k_min + 2 {
+            return Err(Error::param(
+                "k_range",
+                format!("of KMeansElbow needs 1 ≤ k_min and k_max ≥ k_min + 2 (an elbow needs three points); got {}..={}", p.k_min, p.k_max),
+            ));
+        }
+    }
 }
 
 impl KMeansElbowParams {
-    /// `k_range`: the candidate k from `k_min` ≥ 1 to `k_max` ≥ k_min + 2; default 2..=20.
-    pub fn k_range(mut self, k_min: usize, k_max: usize) -> Self {
-        self.k_min = k_min;
-        self.k_max = k_max;
-        self
+    /// The candidate k from `k_min` to `k_max` (both set at once; errors name `k_range`).
+    pub fn k_range(self, k_min: usize, k_max: usize) -> Self {
+        self.k_min(k_min).k_max(k_max)
     }
-    /// `n_init`: k-means restarts per k (best inertia kept), ≥ 1; default 4.
-    pub fn n_init(mut self, n_init: usize) -> Self {
-        self.n_init = n_init;
-        self
-    }
-    /// `seed`: default 0.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
+}
 
-    fn check(&self, n: usize) -> Result<()> {
-        if self.k_min < 1 || self.k_max < self.k_min + 2 {
-            return Err(Error::param(
-                "k_range",
-                format!("of KMeansElbow needs 1 ≤ k_min and k_max ≥ k_min + 2 (an elbow needs three points); got {}..={}", self.k_min, self.k_max),
-            ));
-        }
+impl KMeansElbowValidParams {
+    /// Runs k-means for every k in the range on the rows of `x` and keeps the elbow's clustering.
+    fn fit_impl(&self, x: ArrayView2<f64>) -> Result<KMeansElbow> {
+        check_records("KMeansElbow", x)?;
+        let n = x.nrows();
         if self.k_max > n {
             return Err(Error::param("k_range", format!("of KMeansElbow must end at most at n_samples = {n}; got k_max = {}", self.k_max)));
         }
-        if self.n_init == 0 {
-            return Err(Error::param("n_init", "of KMeansElbow must be ≥ 1; got 0"));
-        }
-        Ok(())
-    }
-
-    /// Runs k-means for every k in the range on the rows of `x` and keeps the elbow's clustering.
-    pub fn fit_records(&self, x: ArrayView2<f64>) -> Result<KMeansElbow> {
-        check_records("KMeansElbow", x)?;
-        self.check(x.nrows())?;
         let runs = (self.k_min..=self.k_max)
             .map(|k| kmeans(x, k, self.n_init, self.seed.wrapping_add(k as u64)))
             .collect::<Result<Vec<_>>>()?;
@@ -80,12 +71,9 @@ impl KMeansElbowParams {
         let (labels, centroids, _) = runs.into_iter().nth(at).expect("elbow index is in range");
         Ok(KMeansElbow { ks, inertias, chosen: at, labels, centroids, points: x.to_owned() })
     }
-
-    /// The same on a dataset's records.
-    pub fn fit<T>(&self, ds: &DatasetBase<Array2<f64>, T>) -> Result<KMeansElbow> {
-        self.fit_records(ds.records.view())
-    }
 }
+
+impl_fit!(KMeansElbowParams, KMeansElbowValidParams => KMeansElbow);
 
 /// The index of the elbow: the point farthest below the chord of the
 /// normalised curve (the first index when the curve is a straight line).
@@ -104,7 +92,7 @@ fn elbow(inertias: &[f64]) -> usize {
 }
 
 /// k-means at the elbow k, with the whole inertia curve.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KMeansElbow {
     ks: Vec<usize>,
     inertias: Vec<f64>,
@@ -115,11 +103,6 @@ pub struct KMeansElbow {
 }
 
 impl KMeansElbow {
-    /// Defaults: k from 2 to 20, 4 restarts per k, seed 0.
-    pub fn params() -> KMeansElbowParams {
-        KMeansElbowParams { k_min: 2, k_max: 20, n_init: 4, seed: 0 }
-    }
-
     /// The chosen k.
     pub fn k(&self) -> usize {
         self.ks[self.chosen]
@@ -160,6 +143,8 @@ impl KMeansElbow {
         }
     }
 }
+
+impl_persist!(KMeansElbow, "k-means elbow");
 
 #[cfg(test)]
 mod tests {

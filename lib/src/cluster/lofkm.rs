@@ -34,19 +34,21 @@
 //! ```
 //! use lowdim::prelude::*;
 //! let ds = blobs(300, 3, 2, 2.5, 4)?;
-//! let fit = Lofkm::params(3).fit_records(ds.records().view())?;
+//! let fit = Lofkm::params().n_clusters(3).fit_records(ds.records().view())?;
 //! assert_eq!(fit.labels().len(), 300);
 //! assert!(fit.connectivity().mean() >= fit.kmeans_connectivity().mean());
 //! # Ok::<(), lowdim::Error>(())
 //! ```
 
-use linfa::ParamGuard;
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::common::{check_n_clusters, check_records, cluster_sizes, first_two, impl_cluster_display, kmeans};
+use crate::estimator::required;
+use crate::persist::impl_persist;
 use crate::error::{Error, Result};
+use crate::estimator::{impl_fit, params};
 use crate::neighbors::{KnnGraph, KnnMethod, KnnParams};
 
 /// Local connectivity of a clustering: see [`local_connectivity`].
@@ -125,30 +127,31 @@ pub struct Lofkm {
     display: Array2<f64>,
 }
 
-/// Checked LOFKM parameters; see [`Lofkm::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LofkmValidParams {
-    n_clusters: usize,
-    n_neighbors: usize,
-    beta: f64,
-    max_iter: usize,
-    n_init: usize,
-    knn_method: KnnMethod,
-    seed: u64,
+const WHO: &str = "Lofkm";
+
+params! {
+    /// Checked LOFKM parameters; see [`Lofkm::params`].
+    Lofkm("Lofkm") => LofkmParams, LofkmValidParams {
+        /// Number of clusters, required (at most n_samples at fit).
+        n_clusters: Option<usize> = None => 1..; from usize,
+        /// The neighbourhood of local connectivity (below n_samples at fit).
+        n_neighbors: usize = 10 => 1..,
+        /// Weight of the connectivity penalty (0 is k-means).
+        beta: f64 = 1.0 => 0.0..,
+        /// Rounds of the modified loop.
+        max_iter: usize = 100 => 1..,
+        /// k-means runs of the start.
+        n_init: usize = 10 => 1..,
+        /// How the kNN graph is searched.
+        knn_method: KnnMethod = KnnMethod::Auto,
+        seed: u64 = 42,
+    }
+    check(p) {
+        required(WHO, "n_clusters", p.n_clusters)?;
+    }
 }
 
-/// Unchecked LOFKM parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LofkmParams(LofkmValidParams);
-
 impl Lofkm {
-    /// `n_clusters` (≥ 1, ≤ n_samples). Defaults: `n_neighbors` 10, `beta` 1,
-    /// `max_iter` 100, `n_init` 10 (k-means runs of the start), `knn_method`
-    /// `Auto`, `seed` 42.
-    pub fn params(n_clusters: usize) -> LofkmParams {
-        LofkmParams(LofkmValidParams { n_clusters, n_neighbors: 10, beta: 1.0, max_iter: 100, n_init: 10, knn_method: KnnMethod::Auto, seed: 42 })
-    }
-
     /// Cluster of each point.
     pub fn labels(&self) -> &[usize] {
         &self.labels
@@ -213,93 +216,14 @@ impl Lofkm {
 
 impl_cluster_display!(Lofkm, ["x1", "x2"]);
 
-impl LofkmParams {
-    /// `n_neighbors`: usize in [1, n_samples), default 10 — the neighbourhood of local connectivity.
-    pub fn n_neighbors(mut self, n_neighbors: usize) -> Self {
-        self.0.n_neighbors = n_neighbors;
-        self
-    }
-
-    /// `beta`: f64 ≥ 0, default 1 — weight of the connectivity penalty (0 = k-means).
-    pub fn beta(mut self, beta: f64) -> Self {
-        self.0.beta = beta;
-        self
-    }
-
-    /// `max_iter`: usize ≥ 1, default 100 — rounds of the modified loop.
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.0.max_iter = max_iter;
-        self
-    }
-
-    /// `n_init`: usize ≥ 1, default 10 — k-means runs of the start.
-    pub fn n_init(mut self, n_init: usize) -> Self {
-        self.0.n_init = n_init;
-        self
-    }
-
-    /// `knn_method`: default `Auto`.
-    pub fn knn_method(mut self, knn_method: KnnMethod) -> Self {
-        self.0.knn_method = knn_method;
-        self
-    }
-
-    /// `seed`: u64, default 42.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
-    }
-
-    /// Checks the parameters and clusters the rows of `x`.
-    pub fn fit_records(&self, x: ArrayView2<f64>) -> Result<Lofkm> {
-        self.check_ref()?.fit_records(x)
-    }
-
-    /// Checks the parameters and clusters the records of `dataset` (targets are ignored).
-    pub fn fit<T>(&self, dataset: &linfa::DatasetBase<Array2<f64>, T>) -> Result<Lofkm> {
-        self.check_ref()?.fit_records(dataset.records.view())
-    }
-}
-
-impl ParamGuard for LofkmParams {
-    type Checked = LofkmValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&LofkmValidParams> {
-        let p = &self.0;
-        if p.n_clusters == 0 {
-            return Err(Error::param("n_clusters", "of Lofkm must be ≥ 1; got 0"));
-        }
-        if p.n_neighbors == 0 {
-            return Err(Error::param("n_neighbors", "of Lofkm must be ≥ 1; got 0"));
-        }
-        if !(p.beta.is_finite() && p.beta >= 0.0) {
-            return Err(Error::param("beta", format!("of Lofkm must be finite and ≥ 0; got {}", p.beta)));
-        }
-        if p.max_iter == 0 {
-            return Err(Error::param("max_iter", "of Lofkm must be ≥ 1; got 0"));
-        }
-        if p.n_init == 0 {
-            return Err(Error::param("n_init", "of Lofkm must be ≥ 1; got 0"));
-        }
-        Ok(p)
-    }
-
-    fn check(self) -> Result<LofkmValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
-    }
-}
-
 impl LofkmValidParams {
     /// Clusters the rows of `x`.
-    pub fn fit_records(&self, x: ArrayView2<f64>) -> Result<Lofkm> {
-        const WHO: &str = "Lofkm";
+    fn fit_impl(&self, x: ArrayView2<f64>) -> Result<Lofkm> {
+        let k = required(WHO, "n_clusters", self.n_clusters)?;
         check_records(WHO, x)?;
         let n = x.nrows();
-        check_n_clusters(WHO, self.n_clusters, n)?;
+        check_n_clusters(WHO, k, n)?;
         let graph = neighbours(WHO, x, self.n_neighbors, self.knn_method, self.seed)?;
-        let k = self.n_clusters;
         let (start, centroids, kmeans_sse) = kmeans(x, k, self.n_init, self.seed)?;
         let scale = kmeans_sse / n as f64;
         let penalty = self.beta * scale;
@@ -338,11 +262,6 @@ impl LofkmValidParams {
         })
     }
 
-    /// Clusters the records of `dataset` (targets are ignored).
-    pub fn fit<T>(&self, dataset: &linfa::DatasetBase<Array2<f64>, T>) -> Result<Lofkm> {
-        self.fit_records(dataset.records.view())
-    }
-
     /// Each point to the cluster minimising distortion plus the connectivity
     /// penalty (ties to the lower cluster index).
     fn assign(&self, x: ArrayView2<f64>, graph: &KnnGraph, labels: &[usize], centroids: &Array2<f64>, penalty: f64) -> Vec<usize> {
@@ -369,6 +288,8 @@ impl LofkmValidParams {
     }
 }
 
+impl_fit!(LofkmParams, LofkmValidParams => Lofkm);
+
 /// Means of the clusters; an empty cluster keeps its previous centroid.
 fn means(x: ArrayView2<f64>, labels: &[usize], previous: &Array2<f64>) -> Array2<f64> {
     let mut sums = Array2::<f64>::zeros(previous.dim());
@@ -391,6 +312,8 @@ fn sse(x: ArrayView2<f64>, labels: &[usize], centroids: &Array2<f64>) -> f64 {
     x.outer_iter().zip(labels).map(|(row, &l)| row.iter().zip(centroids.row(l)).map(|(a, b)| (a - b) * (a - b)).sum::<f64>()).sum()
 }
 
+impl_persist!(Lofkm, "LOFKM clustering");
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,7 +333,7 @@ mod tests {
     #[test]
     fn improves_connectivity_on_overlapping_blobs() {
         let ds = blobs(600, 4, 2, 3.0, 7).unwrap();
-        let fit = Lofkm::params(4).beta(2.0).fit_records(ds.records().view()).unwrap();
+        let fit = Lofkm::params().n_clusters(4).beta(2.0).fit_records(ds.records().view()).unwrap();
         assert!(fit.connectivity().mean() > fit.kmeans_connectivity().mean(), "{} vs {}", fit.connectivity().mean(), fit.kmeans_connectivity().mean());
         assert!(fit.connectivity().poorly_connected() <= fit.kmeans_connectivity().poorly_connected());
         // At a modest cost in SSE.
@@ -420,7 +343,7 @@ mod tests {
     #[test]
     fn beta_zero_is_kmeans() {
         let ds = blobs(200, 3, 2, 1.0, 3).unwrap();
-        let fit = Lofkm::params(3).beta(0.0).fit_records(ds.records().view()).unwrap();
+        let fit = Lofkm::params().n_clusters(3).beta(0.0).fit_records(ds.records().view()).unwrap();
         assert!((fit.sse() - fit.kmeans_sse()).abs() <= 1e-9 * fit.kmeans_sse());
     }
 
@@ -428,7 +351,7 @@ mod tests {
     fn same_bits_at_any_thread_count() {
         let ds = blobs(5000, 5, 3, 2.0, 1).unwrap();
         let run = |threads| {
-            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| Lofkm::params(5).fit_records(ds.records().view()).unwrap())
+            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| Lofkm::params().n_clusters(5).fit_records(ds.records().view()).unwrap())
         };
         assert_eq!(run(1), run(4));
     }
@@ -440,16 +363,17 @@ mod tests {
             Err(Error::Param { name, .. }) => name,
             other => panic!("{other:?}"),
         };
-        assert_eq!(err(Lofkm::params(0)), "n_clusters");
-        assert_eq!(err(Lofkm::params(31)), "n_clusters");
-        assert_eq!(err(Lofkm::params(2).n_neighbors(0)), "n_neighbors");
-        assert_eq!(err(Lofkm::params(2).n_neighbors(30)), "n_neighbors");
-        assert_eq!(err(Lofkm::params(2).beta(-1.0)), "beta");
-        assert_eq!(err(Lofkm::params(2).max_iter(0)), "max_iter");
-        assert_eq!(err(Lofkm::params(2).n_init(0)), "n_init");
+        assert_eq!(err(Lofkm::params()), "n_clusters");
+        assert_eq!(err(Lofkm::params().n_clusters(0)), "n_clusters");
+        assert_eq!(err(Lofkm::params().n_clusters(31)), "n_clusters");
+        assert_eq!(err(Lofkm::params().n_clusters(2).n_neighbors(0)), "n_neighbors");
+        assert_eq!(err(Lofkm::params().n_clusters(2).n_neighbors(30)), "n_neighbors");
+        assert_eq!(err(Lofkm::params().n_clusters(2).beta(-1.0)), "beta");
+        assert_eq!(err(Lofkm::params().n_clusters(2).max_iter(0)), "max_iter");
+        assert_eq!(err(Lofkm::params().n_clusters(2).n_init(0)), "n_init");
         let mut bad = x.clone();
         bad[[1, 1]] = f64::NAN;
-        assert!(matches!(Lofkm::params(2).fit_records(bad.view()), Err(Error::Data(_))));
+        assert!(matches!(Lofkm::params().n_clusters(2).fit_records(bad.view()), Err(Error::Data(_))));
         assert!(matches!(local_connectivity(x.view(), &[0; 29], 3), Err(Error::Param { name: "labels", .. })));
     }
 }

@@ -10,8 +10,10 @@
 //! | k-means with local connectivity (LOFKM; our reading of the paper) and the [`local_connectivity`] measure | [`Lofkm`] | `lofkm.rs` |
 //! | probabilistic partitive partitioning: k chosen by k-means stability + GMM validation (our reading) | [`Ppp`] | `ppp.rs` |
 //!
-//! Every estimator is a parameter builder (`KSubspaces::params(4, 3).seed(7)`)
-//! with `fit_records(x.view())` and `fit(&dataset)`; every fitted model exposes
+//! Every estimator is a parameter builder
+//! (`KSubspaces::params().n_clusters(4).dim(3).seed(7)`; a parameter without a
+//! default, such as `n_clusters`, must be set) with `fit_records(x.view())`,
+//! `fit(&dataset)` and linfa's `Fit`; every fitted model exposes
 //! `labels()` and draws itself in the notebook (`figure()`, or
 //! `figure_on(embedding)` to colour any embedding of the same points). k-means
 //! steps use linfa-clustering's `KMeans`. Score results with the metrics in
@@ -28,7 +30,7 @@ mod ppp;
 mod spectral_clustering;
 
 pub use ensc::{Ensc, EnscParams, EnscValidParams};
-pub use kmeans_elbow::{KMeansElbow, KMeansElbowParams};
+pub use kmeans_elbow::{KMeansElbow, KMeansElbowParams, KMeansElbowValidParams};
 pub use k_subspaces::{KSubspaces, KSubspacesParams, KSubspacesValidParams};
 pub use lofkm::{local_connectivity, LocalConnectivity, Lofkm, LofkmParams, LofkmValidParams};
 pub use ppp::{Ppp, PppCandidate, PppParams, PppValidParams};

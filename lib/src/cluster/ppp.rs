@@ -41,7 +41,7 @@
 //! ```
 
 use linfa::traits::{Fit, Predict};
-use linfa::{DatasetBase, ParamGuard};
+use linfa::DatasetBase;
 use linfa_clustering::{GaussianMixtureModel, GmmInitMethod};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rand::SeedableRng;
@@ -50,7 +50,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::common::{check_records, cluster_sizes, first_two, impl_cluster_display, kmeans};
+use crate::persist::impl_persist;
 use crate::error::{Error, Result};
+use crate::estimator::{impl_fit, params};
 use crate::metrics::ari;
 use crate::neighbors::rng;
 use crate::plot::{lines, Figure, Series};
@@ -85,28 +87,30 @@ pub struct Ppp {
     display: Array2<f64>,
 }
 
-/// Checked PPP parameters; see [`Ppp::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PppValidParams {
-    k_min: usize,
-    k_max: usize,
-    n_restarts: usize,
-    min_stability: f64,
-    min_agreement: f64,
-    seed: u64,
+params! {
+    /// Checked PPP parameters; see [`Ppp::params`].
+    Ppp("Ppp") => PppParams, PppValidParams {
+        /// The smallest k tried (≥ 2, at most n_samples − 1 at fit); see
+        /// [`k_range`](PppParams::k_range).
+        k_min: usize = 2,
+        /// The largest k tried (≥ k_min; clipped to n_samples − 1 at fit).
+        k_max: usize = 10,
+        /// k-means runs per k; stability compares them, so at least 2.
+        n_restarts: usize = 10 => 2..,
+        /// The mean pairwise ARI a k needs to qualify.
+        min_stability: f64 = 0.8 => -1.0..=1.0,
+        /// The ARI between mixture and partition a k needs to qualify.
+        min_agreement: f64 = 0.8 => -1.0..=1.0,
+        seed: u64 = 42,
+    }
+    check(p) {
+        if p.k_min < 2 || p.k_max < p.k_min {
+            return Err(Error::param("k_range", format!("of Ppp must satisfy 2 ≤ k_min ≤ k_max; got {}..={}", p.k_min, p.k_max)));
+        }
+    }
 }
 
-/// Unchecked PPP parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PppParams(PppValidParams);
-
 impl Ppp {
-    /// Defaults: `k_range` 2..=10 (clipped to n_samples − 1), `n_restarts` 10,
-    /// `min_stability` 0.8, `min_agreement` 0.8, `seed` 42.
-    pub fn params() -> PppParams {
-        PppParams(PppValidParams { k_min: 2, k_max: 10, n_restarts: 10, min_stability: 0.8, min_agreement: 0.8, seed: 42 })
-    }
-
     /// Cluster of each point, numbered by first appearance.
     pub fn labels(&self) -> &[usize] {
         &self.labels
@@ -148,79 +152,15 @@ impl Ppp {
 impl_cluster_display!(Ppp, ["x1", "x2"]);
 
 impl PppParams {
-    /// `k_range`: the k tried, `2 ≤ k_min ≤ k_max`; default 2..=10 (k_max is
-    /// clipped to n_samples − 1).
-    pub fn k_range(mut self, k_min: usize, k_max: usize) -> Self {
-        self.0.k_min = k_min;
-        self.0.k_max = k_max;
-        self
-    }
-
-    /// `n_restarts`: usize ≥ 2, default 10 — k-means runs per k.
-    pub fn n_restarts(mut self, n_restarts: usize) -> Self {
-        self.0.n_restarts = n_restarts;
-        self
-    }
-
-    /// `min_stability`: f64 in [−1, 1], default 0.8.
-    pub fn min_stability(mut self, min_stability: f64) -> Self {
-        self.0.min_stability = min_stability;
-        self
-    }
-
-    /// `min_agreement`: f64 in [−1, 1], default 0.8.
-    pub fn min_agreement(mut self, min_agreement: f64) -> Self {
-        self.0.min_agreement = min_agreement;
-        self
-    }
-
-    /// `seed`: u64, default 42.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
-    }
-
-    /// Checks the parameters and clusters the rows of `x`.
-    pub fn fit_records(&self, x: ArrayView2<f64>) -> Result<Ppp> {
-        self.check_ref()?.fit_records(x)
-    }
-
-    /// Checks the parameters and clusters the records of `dataset` (targets are ignored).
-    pub fn fit<T>(&self, dataset: &linfa::DatasetBase<Array2<f64>, T>) -> Result<Ppp> {
-        self.check_ref()?.fit_records(dataset.records.view())
-    }
-}
-
-impl ParamGuard for PppParams {
-    type Checked = PppValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&PppValidParams> {
-        let p = &self.0;
-        if p.k_min < 2 || p.k_max < p.k_min {
-            return Err(Error::param("k_range", format!("of Ppp must satisfy 2 ≤ k_min ≤ k_max; got {}..={}", p.k_min, p.k_max)));
-        }
-        if p.n_restarts < 2 {
-            return Err(Error::param("n_restarts", format!("of Ppp must be ≥ 2 (stability compares runs); got {}", p.n_restarts)));
-        }
-        if !(-1.0..=1.0).contains(&p.min_stability) {
-            return Err(Error::param("min_stability", format!("of Ppp must be in [−1, 1]; got {}", p.min_stability)));
-        }
-        if !(-1.0..=1.0).contains(&p.min_agreement) {
-            return Err(Error::param("min_agreement", format!("of Ppp must be in [−1, 1]; got {}", p.min_agreement)));
-        }
-        Ok(p)
-    }
-
-    fn check(self) -> Result<PppValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
+    /// The k tried, `k_min..=k_max` (both set at once; errors name `k_range`).
+    pub fn k_range(self, k_min: usize, k_max: usize) -> Self {
+        self.k_min(k_min).k_max(k_max)
     }
 }
 
 impl PppValidParams {
     /// Clusters the rows of `x`.
-    pub fn fit_records(&self, x: ArrayView2<f64>) -> Result<Ppp> {
+    fn fit_impl(&self, x: ArrayView2<f64>) -> Result<Ppp> {
         check_records("Ppp", x)?;
         let n = x.nrows();
         if n < 3 || self.k_min > n - 1 {
@@ -259,11 +199,6 @@ impl PppValidParams {
         })
     }
 
-    /// Clusters the records of `dataset` (targets are ignored).
-    pub fn fit<T>(&self, dataset: &linfa::DatasetBase<Array2<f64>, T>) -> Result<Ppp> {
-        self.fit_records(dataset.records.view())
-    }
-
     fn score_k(&self, x: ArrayView2<f64>, k: usize) -> Result<(PppCandidate, Vec<usize>)> {
         let runs: Vec<(Vec<usize>, f64)> = (0..self.n_restarts)
             .into_par_iter()
@@ -286,6 +221,8 @@ impl PppValidParams {
     }
 }
 
+impl_fit!(PppParams, PppValidParams => Ppp);
+
 /// ARI of a full-covariance Gaussian mixture against `labels`, and its BIC;
 /// `None` when the mixture cannot be fitted (singular covariances).
 fn gmm_scores(x: ArrayView2<f64>, k: usize, labels: &[usize], seed: u64) -> Option<(f64, f64)> {
@@ -298,7 +235,7 @@ fn gmm_scores(x: ArrayView2<f64>, k: usize, labels: &[usize], seed: u64) -> Opti
         .fit(&data)
         .ok()?;
     let predicted: Array1<usize> = gmm.predict(&data.records);
-    let agreement = ari(labels, predicted.as_slice()?).ok()?;
+    let agreement = ari(labels, predicted.as_slice().expect("linfa's predict returns a fresh, contiguous array")).ok()?;
     let ll = log_likelihood(x, gmm.weights(), gmm.means(), gmm.covariances())?;
     let (n, d) = x.dim();
     let p = (k * d + k * d * (d + 1) / 2 + k - 1) as f64;
@@ -369,6 +306,8 @@ fn canonical(labels: &[usize]) -> Vec<usize> {
         })
         .collect()
 }
+
+impl_persist!(Ppp, "PPP clustering");
 
 #[cfg(test)]
 mod tests {

@@ -38,20 +38,22 @@
 //! ```
 //! use lowdim::prelude::*;
 //! let x = blobs(300, 3, 2, 0.3, 1)?;
-//! let fit = SpectralClustering::params(3).fit_records(x.records().view())?;
+//! let fit = SpectralClustering::params().n_clusters(3).fit_records(x.records().view())?;
 //! assert_eq!(fit.labels().len(), 300);
 //! assert_eq!(fit.embedding().dim(), (300, 3));
 //! # Ok::<(), lowdim::Error>(())
 //! ```
 
-use linfa::ParamGuard;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::affinity_graph::{knn_connectivity, rbf_graph, SparseGraph};
 use super::common::{check_n_clusters, check_records, cluster_sizes, impl_cluster_display, kmeans};
+use crate::estimator::required;
+use crate::persist::impl_persist;
 use crate::error::{Error, Result};
+use crate::estimator::{impl_fit, params};
 use crate::linalg::{symmetric_eigen, top_eigenpairs};
 use crate::neighbors::{rng, KnnMethod, KnnParams};
 
@@ -62,6 +64,7 @@ const RBF_MAX: usize = 5000;
 /// RNG streams.
 const STREAM_LANCZOS: u64 = 0x5c1;
 const STREAM_KMEANS: u64 = 0x5c2;
+const WHO: &str = "SpectralClustering";
 
 /// How the affinity graph is built.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -91,36 +94,39 @@ pub struct SpectralClustering {
     n_clusters: usize,
 }
 
-/// Checked spectral-clustering parameters; see [`SpectralClustering::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SpectralClusteringValidParams {
-    n_clusters: usize,
-    affinity: Affinity,
-    row_normalise: bool,
-    n_init: usize,
-    knn_method: KnnMethod,
-    seed: u64,
+params! {
+    /// Checked spectral-clustering parameters; see [`SpectralClustering::params`].
+    SpectralClustering("SpectralClustering") => SpectralClusteringParams, SpectralClusteringValidParams {
+        /// Number of clusters, required (below n_samples at fit).
+        n_clusters: Option<usize> = None => 1..; from usize,
+        /// How the affinity graph is built; see also
+        /// [`n_neighbors`](SpectralClusteringParams::n_neighbors).
+        affinity: Affinity = Affinity::NearestNeighbors { n_neighbors: 10 },
+        /// Unit-length rows (Ng–Jordan–Weiss); false scales rows by `D^{-½}`
+        /// as scikit-learn does.
+        row_normalise: bool = true,
+        /// k-means runs on the embedding.
+        n_init: usize = 10 => 1..,
+        /// Exact kNN below 4096 points, NN-descent above, by default.
+        knn_method: KnnMethod = KnnMethod::Auto,
+        /// The same seed gives the same clustering at any thread count.
+        seed: u64 = 42,
+    }
+    check(p) {
+        required(WHO, "n_clusters", p.n_clusters)?;
+        match p.affinity {
+            Affinity::Rbf { gamma } if !(gamma.is_finite() && gamma > 0.0) => {
+                return Err(Error::param("gamma", format!("of SpectralClustering's RBF affinity must be finite and > 0; got {gamma}")));
+            }
+            Affinity::NearestNeighbors { n_neighbors } if n_neighbors < 2 => {
+                return Err(Error::param("n_neighbors", format!("of SpectralClustering must be ≥ 2 (it counts the point itself); got {n_neighbors}")));
+            }
+            _ => {}
+        }
+    }
 }
 
-/// Unchecked spectral-clustering parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SpectralClusteringParams(SpectralClusteringValidParams);
-
 impl SpectralClustering {
-    /// `n_clusters` (≥ 1, < n_samples). Defaults: affinity
-    /// `NearestNeighbors { n_neighbors: 10 }`, `row_normalise` true, `n_init`
-    /// 10 (k-means runs), `knn_method` `Auto`, `seed` 42.
-    pub fn params(n_clusters: usize) -> SpectralClusteringParams {
-        SpectralClusteringParams(SpectralClusteringValidParams {
-            n_clusters,
-            affinity: Affinity::NearestNeighbors { n_neighbors: 10 },
-            row_normalise: true,
-            n_init: 10,
-            knn_method: KnnMethod::Auto,
-            seed: 42,
-        })
-    }
-
     /// Cluster of each point, in `0..n_clusters`.
     pub fn labels(&self) -> &[usize] {
         &self.labels
@@ -161,95 +167,22 @@ impl SpectralClustering {
 impl_cluster_display!(SpectralClustering, ["spectral 1", "spectral 2"]);
 
 impl SpectralClusteringParams {
-    /// `affinity`: default `NearestNeighbors { n_neighbors: 10 }`.
-    pub fn affinity(mut self, affinity: Affinity) -> Self {
-        self.0.affinity = affinity;
-        self
-    }
-
-    /// `n_neighbors`: shorthand for `affinity(Affinity::NearestNeighbors { n_neighbors })`.
-    pub fn n_neighbors(mut self, n_neighbors: usize) -> Self {
-        self.0.affinity = Affinity::NearestNeighbors { n_neighbors };
-        self
-    }
-
-    /// `row_normalise`: bool, default true — unit-length rows (Ng–Jordan–Weiss);
-    /// false scales rows by `D^{-½}` as scikit-learn does.
-    pub fn row_normalise(mut self, row_normalise: bool) -> Self {
-        self.0.row_normalise = row_normalise;
-        self
-    }
-
-    /// `n_init`: usize ≥ 1, default 10 — k-means runs on the embedding.
-    pub fn n_init(mut self, n_init: usize) -> Self {
-        self.0.n_init = n_init;
-        self
-    }
-
-    /// `knn_method`: default `Auto` (exact below 4096 points, NN-descent above).
-    pub fn knn_method(mut self, knn_method: KnnMethod) -> Self {
-        self.0.knn_method = knn_method;
-        self
-    }
-
-    /// `seed`: u64, default 42; the same seed gives the same clustering at any thread count.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
-    }
-
-    /// Checks the parameters and clusters the rows of `x` (or, with
-    /// `Affinity::Precomputed`, the graph whose affinity matrix `x` is).
-    pub fn fit_records(&self, x: ArrayView2<f64>) -> Result<SpectralClustering> {
-        self.check_ref()?.fit_records(x)
-    }
-
-    /// Checks the parameters and clusters the records of `dataset` (targets are ignored).
-    pub fn fit<T>(&self, dataset: &linfa::DatasetBase<Array2<f64>, T>) -> Result<SpectralClustering> {
-        self.check_ref()?.fit_records(dataset.records.view())
+    /// Shorthand for `affinity(Affinity::NearestNeighbors { n_neighbors })`:
+    /// neighbours per point, the point itself counted (≥ 2, at most n_samples at fit).
+    pub fn n_neighbors(self, n_neighbors: usize) -> Self {
+        self.affinity(Affinity::NearestNeighbors { n_neighbors })
     }
 
     /// Checks the parameters and clusters the graph of the symmetric,
     /// non-negative n × n `affinity` matrix (whatever `affinity` was set to).
     pub fn fit_precomputed(&self, affinity: ArrayView2<f64>) -> Result<SpectralClustering> {
-        self.check_ref()?.fit_precomputed(affinity)
-    }
-}
-
-impl ParamGuard for SpectralClusteringParams {
-    type Checked = SpectralClusteringValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&SpectralClusteringValidParams> {
-        let p = &self.0;
-        if p.n_clusters == 0 {
-            return Err(Error::param("n_clusters", "of SpectralClustering must be ≥ 1; got 0"));
-        }
-        if p.n_init == 0 {
-            return Err(Error::param("n_init", "of SpectralClustering must be ≥ 1; got 0"));
-        }
-        match p.affinity {
-            Affinity::Rbf { gamma } if !(gamma.is_finite() && gamma > 0.0) => {
-                Err(Error::param("gamma", format!("of SpectralClustering's RBF affinity must be finite and > 0; got {gamma}")))
-            }
-            Affinity::NearestNeighbors { n_neighbors } if n_neighbors < 2 => Err(Error::param(
-                "n_neighbors",
-                format!("of SpectralClustering must be ≥ 2 (it counts the point itself); got {n_neighbors}"),
-            )),
-            _ => Ok(p),
-        }
-    }
-
-    fn check(self) -> Result<SpectralClusteringValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
+        linfa::ParamGuard::check_ref(self)?.fit_precomputed(affinity)
     }
 }
 
 impl SpectralClusteringValidParams {
     /// Clusters the rows of `x` (or the precomputed affinity matrix `x`).
-    pub fn fit_records(&self, x: ArrayView2<f64>) -> Result<SpectralClustering> {
-        const WHO: &str = "SpectralClustering";
+    fn fit_impl(&self, x: ArrayView2<f64>) -> Result<SpectralClustering> {
         let graph = match self.affinity {
             Affinity::Precomputed => return self.fit_precomputed(x),
             Affinity::Rbf { gamma } => {
@@ -281,11 +214,6 @@ impl SpectralClusteringValidParams {
         self.fit_graph(&graph)
     }
 
-    /// Clusters the records of `dataset` (targets are ignored).
-    pub fn fit<T>(&self, dataset: &linfa::DatasetBase<Array2<f64>, T>) -> Result<SpectralClustering> {
-        self.fit_records(dataset.records.view())
-    }
-
     /// Clusters the graph of a symmetric, non-negative n × n affinity matrix.
     pub fn fit_precomputed(&self, affinity: ArrayView2<f64>) -> Result<SpectralClustering> {
         let graph = SparseGraph::from_dense(affinity)?;
@@ -293,15 +221,12 @@ impl SpectralClusteringValidParams {
     }
 
     pub(crate) fn fit_graph(&self, graph: &SparseGraph) -> Result<SpectralClustering> {
+        let k = required(WHO, "n_clusters", self.n_clusters)?;
         let n = graph.n;
-        if self.n_clusters >= n {
-            return Err(Error::param(
-                "n_clusters",
-                format!("of SpectralClustering must be in [1, n_samples = {n}); got {}", self.n_clusters),
-            ));
+        if k >= n {
+            return Err(Error::param("n_clusters", format!("of SpectralClustering must be in [1, n_samples = {n}); got {k}")));
         }
-        check_n_clusters("SpectralClustering", self.n_clusters, n)?;
-        let k = self.n_clusters;
+        check_n_clusters(WHO, k, n)?;
         let (values, mut embedding, n_components) = spectral_embedding(graph, k, self.seed);
         if self.row_normalise {
             for mut row in embedding.outer_iter_mut() {
@@ -324,13 +249,7 @@ impl SpectralClusteringValidParams {
     }
 }
 
-impl<T> linfa::traits::Fit<Array2<f64>, T, Error> for SpectralClusteringValidParams {
-    type Object = SpectralClustering;
-
-    fn fit(&self, dataset: &linfa::DatasetBase<Array2<f64>, T>) -> Result<SpectralClustering> {
-        self.fit_records(dataset.records.view())
-    }
-}
+impl_fit!(SpectralClusteringParams, SpectralClusteringValidParams => SpectralClustering);
 
 /// The `k` largest eigenvalues of `D^{-½} W D^{-½}` (descending) and their
 /// vectors (n × k, fixed sign), solved per connected component; and the
@@ -412,6 +331,8 @@ fn component_eigenpairs(g: &SparseGraph, want: usize, seed: u64) -> (Vec<f64>, A
     (values, vectors)
 }
 
+impl_persist!(SpectralClustering, "spectral clustering");
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,12 +345,12 @@ mod tests {
         let x = ds.records().view();
         let truth = ds.targets().to_vec();
         for affinity in [Affinity::NearestNeighbors { n_neighbors: 10 }, Affinity::Rbf { gamma: 0.5 }] {
-            let fit = SpectralClustering::params(4).affinity(affinity).fit_records(x).unwrap();
+            let fit = SpectralClustering::params().n_clusters(4).affinity(affinity).fit_records(x).unwrap();
             let acc = clustering_accuracy(&truth, fit.labels()).unwrap();
             assert!(acc > 0.98, "{affinity:?}: {acc}");
         }
         // scikit-learn's D^{-1/2} scaling instead of unit rows.
-        let fit = SpectralClustering::params(4).row_normalise(false).fit_records(x).unwrap();
+        let fit = SpectralClustering::params().n_clusters(4).row_normalise(false).fit_records(x).unwrap();
         assert!(clustering_accuracy(&truth, fit.labels()).unwrap() > 0.98);
         assert_eq!(fit.figure().unwrap().n_traces(), 4);
     }
@@ -439,7 +360,7 @@ mod tests {
         // Three cliques with no edges between them: a degenerate spectrum.
         let n = 30;
         let a = Array2::from_shape_fn((n, n), |(i, j)| if i / 10 == j / 10 { 1.0 } else { 0.0 });
-        let fit = SpectralClustering::params(3).fit_precomputed(a.view()).unwrap();
+        let fit = SpectralClustering::params().n_clusters(3).fit_precomputed(a.view()).unwrap();
         assert_eq!(fit.n_components(), 3);
         let truth: Vec<usize> = (0..n).map(|i| i / 10).collect();
         assert_eq!(clustering_accuracy(&truth, fit.labels()).unwrap(), 1.0);
@@ -450,7 +371,7 @@ mod tests {
     fn large_graph_uses_lanczos_and_matches_dense() {
         // Two noisy rings side by side, 800 points: Lanczos path.
         let ds = crate::data::blobs(800, 2, 2, 0.5, 9).unwrap();
-        let fit = SpectralClustering::params(2).fit_records(ds.records().view()).unwrap();
+        let fit = SpectralClustering::params().n_clusters(2).fit_records(ds.records().view()).unwrap();
         let acc = clustering_accuracy(&ds.targets().to_vec(), fit.labels()).unwrap();
         assert!(acc > 0.98, "{acc}");
         // Eigenvalues of the Laplacian: first 0, second small and non-negative.
@@ -463,7 +384,7 @@ mod tests {
         let m = molrg(10, &[2, 2], 5000, 3).unwrap();
         let run = |threads| {
             rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
-                SpectralClustering::params(2).seed(5).fit_records(m.data.view()).unwrap()
+                SpectralClustering::params().n_clusters(2).seed(5).fit_records(m.data.view()).unwrap()
             })
         };
         assert_eq!(run(1), run(4));
@@ -476,22 +397,23 @@ mod tests {
             Err(Error::Param { name, .. }) => name,
             other => panic!("{other:?}"),
         };
-        assert_eq!(err(SpectralClustering::params(0)), "n_clusters");
-        assert_eq!(err(SpectralClustering::params(50)), "n_clusters");
-        assert_eq!(err(SpectralClustering::params(2).n_init(0)), "n_init");
-        assert_eq!(err(SpectralClustering::params(2).n_neighbors(1)), "n_neighbors");
-        assert_eq!(err(SpectralClustering::params(2).n_neighbors(51)), "n_neighbors");
-        assert_eq!(err(SpectralClustering::params(2).affinity(Affinity::Rbf { gamma: -1.0 })), "gamma");
+        assert_eq!(err(SpectralClustering::params()), "n_clusters");
+        assert_eq!(err(SpectralClustering::params().n_clusters(0)), "n_clusters");
+        assert_eq!(err(SpectralClustering::params().n_clusters(50)), "n_clusters");
+        assert_eq!(err(SpectralClustering::params().n_clusters(2).n_init(0)), "n_init");
+        assert_eq!(err(SpectralClustering::params().n_clusters(2).n_neighbors(1)), "n_neighbors");
+        assert_eq!(err(SpectralClustering::params().n_clusters(2).n_neighbors(51)), "n_neighbors");
+        assert_eq!(err(SpectralClustering::params().n_clusters(2).affinity(Affinity::Rbf { gamma: -1.0 })), "gamma");
         let big = Array2::<f64>::zeros((RBF_MAX + 1, 1));
         assert!(matches!(
-            SpectralClustering::params(2).affinity(Affinity::Rbf { gamma: 1.0 }).fit_records(big.view()),
+            SpectralClustering::params().n_clusters(2).affinity(Affinity::Rbf { gamma: 1.0 }).fit_records(big.view()),
             Err(Error::Param { name: "affinity", .. })
         ));
     }
 
     #[test]
     fn bad_data_is_a_data_error() {
-        let p = SpectralClustering::params(2);
+        let p = SpectralClustering::params().n_clusters(2);
         let mut x = blobs(50, 2, 2, 0.3, 0).unwrap().records().to_owned();
         x[[0, 0]] = f64::INFINITY;
         assert!(matches!(p.fit_records(x.view()), Err(Error::Data(_))));

@@ -35,18 +35,20 @@
 //! use lowdim::prelude::*;
 //! let ds = blobs(200, 2, 5, 0.5, 1)?;
 //! let graph = exact_knn(ds.records().view(), 10, Metric::Euclidean)?;
-//! let rp = FastRp::params(32).seed(2).fit_graph(&graph)?;
+//! let rp = FastRp::params().dim(32).seed(2).fit_graph(&graph)?;
 //! assert_eq!(rp.embedding().dim(), (200, 32));
 //! # Ok::<(), lowdim::Error>(())
 //! ```
 
-use linfa::{DatasetBase, ParamGuard};
+use linfa::ParamGuard;
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::sparse_random_projection::SparseRandomProjection;
 use crate::error::{check_finite, Error, Result};
+use crate::estimator::{impl_fit, params};
+use crate::persist::impl_persist;
 use crate::neighbors::{KnnGraph, KnnParams};
 use crate::plot::{scatter, Color, Figure};
 
@@ -58,41 +60,35 @@ pub struct FastRp {
     params: FastRpValidParams,
 }
 
-/// Checked FastRP parameters; see [`FastRp::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FastRpValidParams {
-    dim: usize,
-    weights: Vec<f64>,
-    beta: f64,
-    normalize_rows: bool,
-    transition: bool,
-    density: Option<f64>,
-    n_neighbors: usize,
-    seed: u64,
+params! {
+    /// Checked FastRP parameters; see [`FastRp::params`].
+    FastRp("FastRP") => FastRpParams, FastRpValidParams {
+        /// The embedding dimension.
+        dim: usize = 128 => 1..,
+        /// α, one weight per power of `M` (so their number is q); non-empty
+        /// and finite. The default is the widely used tuned setting.
+        weights: Vec<f64> = vec![1.0, 1.0, 7.81, 45.28]; from &[f64],
+        /// β: the projection of node `j` is weighted by `degree_j^β`.
+        beta: f64 = -0.628 => finite(),
+        /// L2-normalise the rows of each `Nᵢ` before summing.
+        normalize_rows: bool = false,
+        /// True: `M = D⁻¹A`; false: `A` itself.
+        transition: bool = true,
+        /// Non-zeros of the projection; unset: `1/√n`.
+        density: Option<f64> = None => left_open(0.0, 1.0); from f64,
+        /// The kNN graph of `fit_records` and `fit`; also below n_samples there.
+        n_neighbors: usize = 15 => 1..,
+        /// The projection (and the kNN graph's seed).
+        seed: u64 = 0,
+    }
+    check(p) {
+        if p.weights.is_empty() || p.weights.iter().any(|w| !w.is_finite()) {
+            return Err(Error::param("weights", format!("of FastRP must be a non-empty list of finite numbers; got {:?}", p.weights)));
+        }
+    }
 }
 
-/// Unchecked FastRP parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FastRpParams(FastRpValidParams);
-
 impl FastRp {
-    /// The parameters, with their defaults: `weights` `[1, 1, 7.81, 45.28]`
-    /// (so q = 4), `beta` −0.628, `normalize_rows` false, `transition` true
-    /// (`M = D⁻¹A`), `density` `1/√n`, `n_neighbors` 15 (for
-    /// [`fit_records`](FastRpParams::fit_records)), `seed` 0.
-    pub fn params(dim: usize) -> FastRpParams {
-        FastRpParams(FastRpValidParams {
-            dim,
-            weights: vec![1.0, 1.0, 7.81, 45.28],
-            beta: -0.628,
-            normalize_rows: false,
-            transition: true,
-            density: None,
-            n_neighbors: 15,
-            seed: 0,
-        })
-    }
-
     /// The embedding, `n × dim`, standardised per column.
     pub fn embedding(&self) -> &Array2<f64> {
         &self.embedding
@@ -127,50 +123,6 @@ impl FastRp {
 }
 
 impl FastRpParams {
-    /// `weights` (α): non-empty, finite, default `[1, 1, 7.81, 45.28]`; one per
-    /// power of `M`, so their number is q.
-    pub fn weights(mut self, weights: &[f64]) -> Self {
-        self.0.weights = weights.to_vec();
-        self
-    }
-
-    /// `beta` (β): finite f64, default −0.628; the projection of node `j` is
-    /// weighted by `degree_j^β`.
-    pub fn beta(mut self, beta: f64) -> Self {
-        self.0.beta = beta;
-        self
-    }
-
-    /// `normalize_rows`: default false; L2-normalise the rows of each `Nᵢ` before summing.
-    pub fn normalize_rows(mut self, normalize_rows: bool) -> Self {
-        self.0.normalize_rows = normalize_rows;
-        self
-    }
-
-    /// `transition`: default true (`M = D⁻¹A`); false uses `A` itself.
-    pub fn transition(mut self, transition: bool) -> Self {
-        self.0.transition = transition;
-        self
-    }
-
-    /// `density`: f64 in (0, 1], default `1/√n`; non-zeros of the projection.
-    pub fn density(mut self, density: f64) -> Self {
-        self.0.density = Some(density);
-        self
-    }
-
-    /// `n_neighbors`: usize ≥ 1, default 15; the kNN graph of [`fit_records`](FastRpParams::fit_records).
-    pub fn n_neighbors(mut self, n_neighbors: usize) -> Self {
-        self.0.n_neighbors = n_neighbors;
-        self
-    }
-
-    /// `seed`: u64, default 0; the projection.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
-    }
-
     /// Checks the parameters and embeds the nodes of a kNN graph.
     pub fn fit_graph(&self, graph: &KnnGraph) -> Result<FastRp> {
         self.check_ref()?.fit_graph(graph)
@@ -180,46 +132,6 @@ impl FastRpParams {
     /// weighted `edges` `(i, j, w)`.
     pub fn fit_edges(&self, n_nodes: usize, edges: &[(usize, usize, f64)]) -> Result<FastRp> {
         self.check_ref()?.fit_edges(n_nodes, edges)
-    }
-
-    /// Checks the parameters and embeds the rows of `records` through their kNN graph.
-    pub fn fit_records(&self, records: ArrayView2<f64>) -> Result<FastRp> {
-        self.check_ref()?.fit_records(records)
-    }
-
-    /// Checks the parameters and embeds the records of `dataset` through their kNN graph.
-    pub fn fit<T>(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<FastRp> {
-        self.check_ref()?.fit_records(dataset.records.view())
-    }
-}
-
-impl ParamGuard for FastRpParams {
-    type Checked = FastRpValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&FastRpValidParams> {
-        let p = &self.0;
-        if p.dim == 0 {
-            return Err(Error::param("dim", "of FastRP must be ≥ 1; got 0"));
-        }
-        if p.weights.is_empty() || p.weights.iter().any(|w| !w.is_finite()) {
-            return Err(Error::param("weights", format!("of FastRP must be a non-empty list of finite numbers; got {:?}", p.weights)));
-        }
-        if !p.beta.is_finite() {
-            return Err(Error::param("beta", format!("of FastRP must be finite; got {}", p.beta)));
-        }
-        if let Some(s) = p.density.filter(|s| !(*s > 0.0 && *s <= 1.0)) {
-            return Err(Error::param("density", format!("of FastRP must be in (0, 1]; got {s}")));
-        }
-        if p.n_neighbors == 0 {
-            return Err(Error::param("n_neighbors", "of FastRP must be ≥ 1; got 0"));
-        }
-        Ok(p)
-    }
-
-    fn check(self) -> Result<FastRpValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
     }
 }
 
@@ -294,8 +206,11 @@ impl FastRpValidParams {
     }
 
     /// Embeds the rows of `records` through their `n_neighbors` kNN graph.
-    pub fn fit_records(&self, records: ArrayView2<f64>) -> Result<FastRp> {
-        let n = records.nrows();
+    fn fit_impl(&self, records: ArrayView2<f64>) -> Result<FastRp> {
+        let (n, d) = records.dim();
+        if n == 0 || d == 0 {
+            return Err(Error::data(format!("FastRP needs a non-empty n_samples × n_features matrix; got {n} × {d}")));
+        }
         if self.n_neighbors >= n {
             return Err(Error::param("n_neighbors", format!("of FastRP must be in [1, n_samples = {n}); got {}", self.n_neighbors)));
         }
@@ -352,7 +267,7 @@ impl FastRpValidParams {
                 out
             })
             .collect();
-        Array2::from_shape_vec((n, dim), rows).unwrap_or_else(|_| Array2::zeros((n, dim)))
+        Array2::from_shape_vec((n, dim), rows).expect("dim values per node fill an n × dim matrix")
     }
 }
 
@@ -368,13 +283,8 @@ fn standardise(u: &mut Array2<f64>) {
     }
 }
 
-impl<T> linfa::traits::Fit<Array2<f64>, T, Error> for FastRpValidParams {
-    type Object = FastRp;
-
-    fn fit(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<FastRp> {
-        self.fit_records(dataset.records.view())
-    }
-}
+impl_fit!(FastRpParams, FastRpValidParams => FastRp);
+impl_persist!(FastRp, "FastRP embedding");
 
 #[cfg(test)]
 mod tests {
@@ -388,20 +298,20 @@ mod tests {
         let ds = blobs(600, 4, 10, 1.0, 3).unwrap();
         let labels: Vec<usize> = ds.targets().to_vec();
         let graph = exact_knn(ds.records().view(), 10, Metric::Euclidean).unwrap();
-        let rp = FastRp::params(64).seed(1).fit_graph(&graph).unwrap();
+        let rp = FastRp::params().dim(64).seed(1).fit_graph(&graph).unwrap();
         let acc = knn_accuracy(rp.embedding().view(), &labels, 5, 5, 0).unwrap();
         assert!(acc > 0.97, "kNN accuracy {acc}");
         // The same degrees with random partners carry no community signal.
         let edges: Vec<(usize, usize, f64)> =
             (0..600).flat_map(|i| (1..=10).map(move |c| (i, (i * 7919 + c * 104_729) % 600, 1.0))).filter(|&(i, j, _)| i != j).collect();
-        let noise = FastRp::params(64).seed(1).fit_edges(600, &edges).unwrap();
+        let noise = FastRp::params().dim(64).seed(1).fit_edges(600, &edges).unwrap();
         assert!(knn_accuracy(noise.embedding().view(), &labels, 5, 5, 0).unwrap() < 0.5);
     }
 
     #[test]
     fn propagation_averages_neighbours() {
         // Path 0 – 1 – 2: with M = D⁻¹A, row 1 of N₂ is the mean of rows 0 and 2 of N₁.
-        let p = FastRp::params(4).check().unwrap();
+        let p = FastRp::params().dim(4).check().unwrap();
         let a = Adjacency::new(3, [(0, 1, 1.0), (1, 2, 1.0)].into_iter(), false);
         let deg = vec![1.0, 2.0, 1.0];
         let x = Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f64);
@@ -413,24 +323,24 @@ mod tests {
     #[test]
     fn same_bits_at_any_thread_count() {
         let ds = blobs(300, 3, 4, 1.0, 5).unwrap();
-        let run = |t| rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| FastRp::params(16).n_neighbors(8).normalize_rows(true).seed(7).fit(&ds).unwrap());
+        let run = |t| rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| FastRp::params().dim(16).n_neighbors(8).normalize_rows(true).seed(7).fit(&ds).unwrap());
         assert_eq!(run(1), run(4));
     }
 
     #[test]
     fn bad_parameters() {
         let bad = |p: FastRpParams, name: &str| assert!(matches!(p.check(), Err(Error::Param { name: n, .. }) if n == name));
-        bad(FastRp::params(0), "dim");
-        bad(FastRp::params(8).weights(&[]), "weights");
-        bad(FastRp::params(8).weights(&[1.0, f64::NAN]), "weights");
-        bad(FastRp::params(8).beta(f64::INFINITY), "beta");
-        bad(FastRp::params(8).density(1.5), "density");
-        bad(FastRp::params(8).n_neighbors(0), "n_neighbors");
+        bad(FastRp::params().dim(0), "dim");
+        bad(FastRp::params().dim(8).weights(&[]), "weights");
+        bad(FastRp::params().dim(8).weights(&[1.0, f64::NAN]), "weights");
+        bad(FastRp::params().dim(8).beta(f64::INFINITY), "beta");
+        bad(FastRp::params().dim(8).density(1.5), "density");
+        bad(FastRp::params().dim(8).n_neighbors(0), "n_neighbors");
     }
 
     #[test]
     fn bad_input() {
-        let p = FastRp::params(8);
+        let p = FastRp::params().dim(8);
         assert!(matches!(p.fit_edges(0, &[]), Err(Error::Param { name: "n_nodes", .. })));
         assert!(matches!(p.fit_edges(3, &[(0, 3, 1.0)]), Err(Error::Param { name: "edges", .. })));
         assert!(matches!(p.fit_edges(3, &[(0, 1, -1.0)]), Err(Error::Param { name: "edges", .. })));

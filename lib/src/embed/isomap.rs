@@ -42,8 +42,9 @@ use std::collections::BinaryHeap;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_components, check_neighbors, check_records, display, embedding_figure, kernel_eigen, par_rows_mut, project_centred, scale_by_root, KernelCentring};
+use super::shared::{check_components, check_neighbors, check_records, embedding_figure, kernel_eigen, par_rows_mut, project_centred, scale_by_root, KernelCentring};
 use crate::persist::impl_persist;
+use crate::render::impl_render;
 use crate::estimator::{impl_fit, TargetValues};
 use crate::error::{check_finite, Error, Result};
 use crate::estimator::params;
@@ -52,7 +53,7 @@ use crate::plot::Figure;
 
 /// A fitted Isomap: the embedding, the geodesic distances, and the neighbour
 /// index that places new points.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Isomap {
     params: IsomapValidParams,
     embedding: Array2<f64>,
@@ -131,12 +132,9 @@ impl Isomap {
         let title = format!("Isomap of {} points (n_neighbors = {})", self.embedding.nrows(), self.params.n_neighbors);
         embedding_figure(&self.embedding, &self.coloring, &title, "Isomap")
     }
-
-    /// Shows [`figure`](Self::figure) as a cell's output in the notebook.
-    pub fn evcxr_display(&self) {
-        display(self.figure(), "Isomap embedding");
-    }
 }
+
+impl_render!(Isomap, "Isomap", params: params, shapes: [embedding, dist_matrix]);
 
 params! {
     /// Checked Isomap parameters; see [`Isomap::params`].

@@ -22,7 +22,7 @@
 //! ```
 //! use lowdim::prelude::*;
 //! let ds = swiss_roll(300, 0.05, 7)?;
-//! let kpca = KernelPca::params(2).kernel(Kernel::Rbf { gamma: Some(0.01) }).fit(&ds)?;
+//! let kpca = KernelPca::params().kernel(Kernel::Rbf { gamma: Some(0.01) }).fit(&ds)?;
 //! assert_eq!(kpca.embedding().dim(), (300, 2));
 //! let new = kpca.transform(ds.records().slice(s![..5, ..]))?;
 //! assert!((&new - &kpca.embedding().slice(s![..5, ..])).iter().all(|v| v.abs() < 1e-8));
@@ -32,9 +32,9 @@
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_components, check_records, display, embedding_figure, impl_guard, kernel_eigen, par_rows_mut, project_centred, rbf_kernel, scale_by_root, KernelCentring};
+use super::shared::{check_components, check_records, display, embedding_figure, kernel_eigen, par_rows_mut, project_centred, rbf_kernel, scale_by_root, KernelCentring};
 use crate::persist::impl_persist;
-use crate::estimator::{impl_fit, TargetValues};
+use crate::estimator::{impl_fit, params, TargetValues};
 use crate::error::{check_finite, Error, Result};
 use crate::plot::Figure;
 
@@ -87,13 +87,6 @@ pub struct KernelPca {
 }
 
 impl KernelPca {
-    /// Parameters for `n_components` components (≥ 1, below n_samples), with
-    /// scikit-learn's defaults: `kernel` linear, `seed` 0 (the Lanczos start
-    /// above 200 points). Pick a kernel with [`KernelPcaParams::kernel`].
-    pub fn params(n_components: usize) -> KernelPcaParams {
-        KernelPcaParams(KernelPcaValidParams { n_components, kernel: Kernel::Linear, seed: 0 })
-    }
-
     /// The embedding of the training points (`n_samples × n_components`),
     /// scikit-learn's `fit_transform` output.
     pub fn embedding(&self) -> &Array2<f64> {
@@ -163,58 +156,24 @@ fn kernel_name(k: Kernel) -> &'static str {
     }
 }
 
-/// Checked kernel-PCA parameters; see [`KernelPca::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct KernelPcaValidParams {
-    n_components: usize,
-    kernel: Kernel,
-    seed: u64,
-}
-
-/// Unchecked kernel-PCA parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct KernelPcaParams(KernelPcaValidParams);
-
-impl KernelPcaParams {
-    /// `n_components`: usize in [1, n_samples).
-    pub fn n_components(mut self, n_components: usize) -> Self {
-        self.0.n_components = n_components;
-        self
+params! {
+    /// Checked kernel-PCA parameters; see [`KernelPca::params`]. Defaults are
+    /// scikit-learn's, except `n_components`, which scikit-learn leaves unset
+    /// (every non-zero component).
+    KernelPca("KernelPca") => KernelPcaParams, KernelPcaValidParams {
+        /// The number of components; also below n_samples at fit.
+        n_components: usize = 2 => 1..,
+        /// The kernel: a given `gamma` must be a finite number > 0, a
+        /// polynomial's `degree` ≥ 1 and its `coef0` finite.
+        kernel: Kernel = Kernel::Linear,
+        /// The Lanczos start vector above 200 points.
+        seed: u64 = 0,
     }
-
-    /// `kernel`: default [`Kernel::Linear`]; `gamma` > 0 when given, `degree`
-    /// ≥ 1, `coef0` finite.
-    pub fn kernel(mut self, kernel: Kernel) -> Self {
-        self.0.kernel = kernel;
-        self
-    }
-
-    /// `seed`: u64, default 0; the Lanczos start vector.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
-    }
-}
-
-impl KernelPcaValidParams {
-    /// The number of components.
-    pub fn n_components(&self) -> usize {
-        self.n_components
-    }
-
-    /// The kernel.
-    pub fn kernel(&self) -> Kernel {
-        self.kernel
-    }
-
-    fn check(&self) -> Result<()> {
-        if self.n_components == 0 {
-            return Err(Error::param("n_components", "of KernelPca must be ≥ 1; got 0"));
-        }
-        if let Some(g) = self.kernel.gamma().filter(|g| !(g.is_finite() && *g > 0.0)) {
+    check(p) {
+        if let Some(g) = p.kernel.gamma().filter(|g| !(g.is_finite() && *g > 0.0)) {
             return Err(Error::param("gamma", format!("of KernelPca must be a finite number > 0; got {g}")));
         }
-        if let Kernel::Polynomial { degree, coef0, .. } = self.kernel {
+        if let Kernel::Polynomial { degree, coef0, .. } = p.kernel {
             if degree == 0 {
                 return Err(Error::param("degree", "of KernelPca's polynomial kernel must be ≥ 1; got 0"));
             }
@@ -222,9 +181,10 @@ impl KernelPcaValidParams {
                 return Err(Error::param("coef0", format!("of KernelPca's polynomial kernel must be finite; got {coef0}")));
             }
         }
-        Ok(())
     }
+}
 
+impl KernelPcaValidParams {
     fn fit_impl(&self, x: ArrayView2<f64>, coloring: TargetValues) -> Result<KernelPca> {
         const WHO: &str = "KernelPca";
         check_records(WHO, x, 2, &coloring)?;
@@ -248,7 +208,6 @@ impl KernelPcaValidParams {
     }
 }
 
-impl_guard!(KernelPcaParams, KernelPcaValidParams);
 impl_fit!(KernelPcaParams, KernelPcaValidParams => KernelPca, targets);
 impl_persist!(KernelPca, "kernel PCA model");
 
@@ -293,8 +252,8 @@ mod tests {
         // Linear kernel PCA scores equal PCA scores up to sign: |first column|
         // equals the projection on the top principal axis.
         let x = data();
-        let kpca = KernelPca::params(2).fit_records(x.view()).unwrap();
-        let mds = super::super::ClassicalMds::params(2).fit_records(x.view()).unwrap();
+        let kpca = KernelPca::params().fit_records(x.view()).unwrap();
+        let mds = super::super::ClassicalMds::params().fit_records(x.view()).unwrap();
         for (a, b) in kpca.embedding().iter().zip(mds.embedding().iter()) {
             assert!((a - b).abs() < 1e-8, "{a} vs {b}");
         }
@@ -304,31 +263,31 @@ mod tests {
     fn transform_of_training_points_is_the_embedding() {
         let x = data();
         for kernel in [Kernel::rbf(), Kernel::polynomial(), Kernel::Cosine, Kernel::Linear] {
-            let kpca = KernelPca::params(3).kernel(kernel).fit_records(x.view()).unwrap();
+            let kpca = KernelPca::params().n_components(3).kernel(kernel).fit_records(x.view()).unwrap();
             let again = kpca.transform(x.view()).unwrap();
             assert!((&again - kpca.embedding()).iter().all(|v| v.abs() < 1e-7), "{kernel:?}");
         }
         // Precomputed: the rbf kernel handed in gives the rbf embedding.
-        let rbf = KernelPca::params(2).kernel(Kernel::Rbf { gamma: Some(0.5) }).fit_records(x.view()).unwrap();
+        let rbf = KernelPca::params().kernel(Kernel::Rbf { gamma: Some(0.5) }).fit_records(x.view()).unwrap();
         let k = kernel_matrix(Kernel::rbf(), 0.5, x.view(), None);
-        let pre = KernelPca::params(2).kernel(Kernel::Precomputed).fit_records(k.view()).unwrap();
+        let pre = KernelPca::params().kernel(Kernel::Precomputed).fit_records(k.view()).unwrap();
         assert!((pre.embedding() - rbf.embedding()).iter().all(|v| v.abs() < 1e-8));
         assert!((pre.transform(k.view()).unwrap() - rbf.embedding()).iter().all(|v| v.abs() < 1e-7));
     }
 
     #[test]
     fn bad_parameters_and_data() {
-        assert!(matches!(KernelPca::params(0).check(), Err(Error::Param { name: "n_components", .. })));
-        assert!(matches!(KernelPca::params(2).kernel(Kernel::Rbf { gamma: Some(-1.0) }).check(), Err(Error::Param { name: "gamma", .. })));
+        assert!(matches!(KernelPca::params().n_components(0).check(), Err(Error::Param { name: "n_components", .. })));
+        assert!(matches!(KernelPca::params().kernel(Kernel::Rbf { gamma: Some(-1.0) }).check(), Err(Error::Param { name: "gamma", .. })));
         let poly0 = Kernel::Polynomial { degree: 0, gamma: None, coef0: 1.0 };
-        assert!(matches!(KernelPca::params(2).kernel(poly0).check(), Err(Error::Param { name: "degree", .. })));
+        assert!(matches!(KernelPca::params().kernel(poly0).check(), Err(Error::Param { name: "degree", .. })));
         let poly_nan = Kernel::Polynomial { degree: 2, gamma: None, coef0: f64::NAN };
-        assert!(matches!(KernelPca::params(2).kernel(poly_nan).check(), Err(Error::Param { name: "coef0", .. })));
+        assert!(matches!(KernelPca::params().kernel(poly_nan).check(), Err(Error::Param { name: "coef0", .. })));
         let x = data();
-        assert!(matches!(KernelPca::params(40).fit_records(x.view()), Err(Error::Param { name: "n_components", .. })));
-        let kpca = KernelPca::params(2).kernel(Kernel::rbf()).fit_records(x.view()).unwrap();
+        assert!(matches!(KernelPca::params().n_components(40).fit_records(x.view()), Err(Error::Param { name: "n_components", .. })));
+        let kpca = KernelPca::params().kernel(Kernel::rbf()).fit_records(x.view()).unwrap();
         assert!(matches!(kpca.transform(array![[1.0, 2.0]].view()), Err(Error::Data(_))));
         assert!(matches!(kpca.transform(array![[1.0, 2.0, f64::INFINITY]].view()), Err(Error::Data(_))));
-        assert!(matches!(KernelPca::params(1).kernel(Kernel::Precomputed).fit_records(x.view()), Err(Error::Data(_))));
+        assert!(matches!(KernelPca::params().n_components(1).kernel(Kernel::Precomputed).fit_records(x.view()), Err(Error::Data(_))));
     }
 }

@@ -42,9 +42,9 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_neighbors, check_records, display, embedding_figure, flip_signs, impl_guard};
+use super::shared::{check_neighbors, check_records, display, embedding_figure, flip_signs};
 use crate::persist::impl_persist;
-use crate::estimator::{impl_fit, TargetValues};
+use crate::estimator::{impl_fit, params, TargetValues};
 use crate::error::{check_finite, Error, Result};
 use crate::linalg::{smallest_eigenpairs, symmetric_eigen, SymCsr};
 use crate::neighbors::{KnnIndex, KnnMethod, KnnParams};
@@ -71,21 +71,6 @@ pub struct LocallyLinearEmbedding {
 }
 
 impl LocallyLinearEmbedding {
-    /// The parameters, with scikit-learn's defaults: `n_neighbors` 5,
-    /// `n_components` 2, `reg` 1e-3, `method` standard, `modified_tol` 1e-12,
-    /// exact kNN, `seed` 0 (the Lanczos start).
-    pub fn params() -> LleParams {
-        LleParams(LleValidParams {
-            n_neighbors: 5,
-            n_components: 2,
-            reg: 1e-3,
-            method: LleMethod::Standard,
-            modified_tol: 1e-12,
-            knn_method: KnnMethod::Exact,
-            seed: 0,
-        })
-    }
-
     /// The embedding (`embedding_`), unit-norm columns.
     pub fn embedding(&self) -> &Array2<f64> {
         &self.embedding
@@ -126,7 +111,7 @@ impl LocallyLinearEmbedding {
             .into_par_iter()
             .map(|q| {
                 let idx = knn.indices().row(q).to_vec();
-                let w = barycenter_weights(x.row(q).as_slice().map(|s| s.to_vec()).unwrap_or_else(|| x.row(q).to_vec()).as_slice(), train, &idx, self.params.reg);
+                let w = barycenter_weights(&x.row(q).to_vec(), train, &idx, self.params.reg);
                 (0..dim).map(|c| idx.iter().zip(&w).map(|(&j, wj)| wj * self.embedding[[j, c]]).sum()).collect()
             })
             .collect();
@@ -149,105 +134,38 @@ impl LocallyLinearEmbedding {
     }
 }
 
-/// Checked LLE parameters; see [`LocallyLinearEmbedding::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LleValidParams {
-    n_neighbors: usize,
-    n_components: usize,
-    reg: f64,
-    method: LleMethod,
-    modified_tol: f64,
-    knn_method: KnnMethod,
-    seed: u64,
-}
-
-/// Unchecked LLE parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LleParams(LleValidParams);
-
-impl LleParams {
-    /// `n_neighbors`: usize in [1, n_samples), default 5 (≥ n_components for MLLE).
-    pub fn n_neighbors(mut self, n_neighbors: usize) -> Self {
-        self.0.n_neighbors = n_neighbors;
-        self
+params! {
+    /// Checked LLE parameters, scikit-learn's defaults; see
+    /// [`LocallyLinearEmbedding::params`].
+    LocallyLinearEmbedding("LocallyLinearEmbedding") => LleParams, LleValidParams {
+        /// Neighbours per point; also below n_samples at fit, and at least
+        /// `n_components` for MLLE.
+        n_neighbors: usize = 5 => 1..,
+        /// The output dimension; also at most n_features and below
+        /// n_samples − 1 at fit.
+        n_components: usize = 2 => 1..,
+        /// The Gram regulariser, relative to the Gram matrix's trace.
+        reg: f64 = 1e-3 => above(0.0),
+        /// Which LLE.
+        method: LleMethod = LleMethod::Standard,
+        /// MLLE's Householder vector is dropped below this norm.
+        modified_tol: f64 = 1e-12 => 0.0..,
+        /// `Exact` as scikit-learn; `Auto` or `NnDescent` trade exactness for speed.
+        knn_method: KnnMethod = KnnMethod::Exact,
+        /// The Lanczos start vector (and NN-descent's seed).
+        seed: u64 = 0,
     }
-
-    /// `n_components`: usize in [1, n_features], default 2.
-    pub fn n_components(mut self, n_components: usize) -> Self {
-        self.0.n_components = n_components;
-        self
-    }
-
-    /// `reg`: f64 > 0, default 1e-3; the Gram regulariser, relative to its trace.
-    pub fn reg(mut self, reg: f64) -> Self {
-        self.0.reg = reg;
-        self
-    }
-
-    /// `method`: default [`LleMethod::Standard`].
-    pub fn method(mut self, method: LleMethod) -> Self {
-        self.0.method = method;
-        self
-    }
-
-    /// `modified_tol`: f64 ≥ 0, default 1e-12; MLLE's Householder vector is
-    /// dropped below this norm.
-    pub fn modified_tol(mut self, modified_tol: f64) -> Self {
-        self.0.modified_tol = modified_tol;
-        self
-    }
-
-    /// `knn_method`: default [`KnnMethod::Exact`].
-    pub fn knn_method(mut self, knn_method: KnnMethod) -> Self {
-        self.0.knn_method = knn_method;
-        self
-    }
-
-    /// `seed`: u64, default 0; the Lanczos start vector.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
+    check(p) {
+        if p.method == LleMethod::Modified && p.n_neighbors < p.n_components {
+            return Err(Error::param(
+                "n_neighbors",
+                format!("of modified LLE must be ≥ n_components = {}; got {}", p.n_components, p.n_neighbors),
+            ));
+        }
     }
 }
 
 impl LleValidParams {
-    /// Neighbours per point.
-    pub fn n_neighbors(&self) -> usize {
-        self.n_neighbors
-    }
-
-    /// The output dimension.
-    pub fn n_components(&self) -> usize {
-        self.n_components
-    }
-
-    /// Which LLE.
-    pub fn method(&self) -> LleMethod {
-        self.method
-    }
-
-    fn check(&self) -> Result<()> {
-        if self.n_neighbors == 0 {
-            return Err(Error::param("n_neighbors", "of LocallyLinearEmbedding must be ≥ 1; got 0"));
-        }
-        if self.n_components == 0 {
-            return Err(Error::param("n_components", "of LocallyLinearEmbedding must be ≥ 1; got 0"));
-        }
-        if !(self.reg.is_finite() && self.reg > 0.0) {
-            return Err(Error::param("reg", format!("of LocallyLinearEmbedding must be a finite number > 0; got {}", self.reg)));
-        }
-        if !(self.modified_tol.is_finite() && self.modified_tol >= 0.0) {
-            return Err(Error::param("modified_tol", format!("of LocallyLinearEmbedding must be a finite number ≥ 0; got {}", self.modified_tol)));
-        }
-        if self.method == LleMethod::Modified && self.n_neighbors < self.n_components {
-            return Err(Error::param(
-                "n_neighbors",
-                format!("of modified LLE must be ≥ n_components = {}; got {}", self.n_components, self.n_neighbors),
-            ));
-        }
-        Ok(())
-    }
-
     fn fit_impl(&self, x: ArrayView2<f64>, coloring: TargetValues) -> Result<LocallyLinearEmbedding> {
         const WHO: &str = "LocallyLinearEmbedding";
         check_records(WHO, x, 3, &coloring)?;
@@ -277,7 +195,6 @@ impl LleValidParams {
     }
 }
 
-impl_guard!(LleParams, LleValidParams);
 impl_fit!(LleParams, LleValidParams => LocallyLinearEmbedding, targets);
 impl_persist!(LocallyLinearEmbedding, "LLE model");
 
@@ -333,7 +250,7 @@ fn standard_m(data: ArrayView2<f64>, neighbours: &[Vec<usize>], reg: f64) -> Sym
     let n = data.nrows();
     let weights: Vec<Vec<f64>> = (0..n)
         .into_par_iter()
-        .map(|i| barycenter_weights(data.row(i).as_slice().unwrap_or(&[]), data, &neighbours[i], reg))
+        .map(|i| barycenter_weights(data.row(i).as_slice().expect("the kNN index keeps its data in standard layout"), data, &neighbours[i], reg))
         .collect();
     let mut entries = Vec::with_capacity(n * (1 + neighbours.first().map_or(0, |v| v.len() + 1).pow(2)));
     for (i, (idx, w)) in neighbours.iter().zip(&weights).enumerate() {

@@ -23,11 +23,11 @@
 //! ```
 //! use lowdim::prelude::*;
 //! let ds = swiss_roll(300, 0.05, 7)?;
-//! let mds = ClassicalMds::params(2).fit(&ds)?;
+//! let mds = ClassicalMds::params().fit(&ds)?;
 //! assert_eq!(mds.embedding().dim(), (300, 2));
 //! // From distances: the same embedding.
 //! let d = mds.dissimilarity_matrix().clone();
-//! let again = ClassicalMds::params(2).precomputed(true).fit_records(d.view())?;
+//! let again = ClassicalMds::params().precomputed(true).fit_records(d.view())?;
 //! assert!((again.embedding() - mds.embedding()).iter().all(|v| v.abs() < 1e-8));
 //! # Ok::<(), lowdim::Error>(())
 //! ```
@@ -35,9 +35,9 @@
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_components, check_records, display, embedding_figure, flip_signs, impl_guard, pairwise_distances, KernelCentring};
+use super::shared::{check_components, check_records, display, embedding_figure, flip_signs, pairwise_distances, KernelCentring};
 use crate::persist::impl_persist;
-use crate::estimator::{impl_fit, TargetValues};
+use crate::estimator::{impl_fit, params, TargetValues};
 use crate::error::{Error, Result};
 use crate::linalg::dense_top_eigenpairs;
 use crate::neighbors::Metric;
@@ -57,13 +57,6 @@ pub struct ClassicalMds {
 }
 
 impl ClassicalMds {
-    /// Parameters for an embedding in `n_components` dimensions (≥ 1, below
-    /// n_samples), with scikit-learn's defaults: `metric` euclidean,
-    /// `precomputed` false, `seed` 0 (the Lanczos start above 200 points).
-    pub fn params(n_components: usize) -> ClassicalMdsParams {
-        ClassicalMdsParams(ClassicalMdsValidParams { n_components, metric: Metric::Euclidean, precomputed: false, seed: 0 })
-    }
-
     /// The embedding (`n_samples × n_components`), scikit-learn's `embedding_`.
     pub fn embedding(&self) -> &Array2<f64> {
         &self.embedding
@@ -97,71 +90,24 @@ impl ClassicalMds {
     }
 }
 
-/// Checked classical-MDS parameters; see [`ClassicalMds::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ClassicalMdsValidParams {
-    n_components: usize,
-    metric: Metric,
-    precomputed: bool,
-    seed: u64,
-}
-
-/// Unchecked classical-MDS parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ClassicalMdsParams(ClassicalMdsValidParams);
-
-impl ClassicalMdsParams {
-    /// `n_components`: usize in [1, n_samples), the output dimension.
-    pub fn n_components(mut self, n_components: usize) -> Self {
-        self.0.n_components = n_components;
-        self
-    }
-
-    /// `metric`: default [`Metric::Euclidean`]; the distance between rows.
-    pub fn metric(mut self, metric: Metric) -> Self {
-        self.0.metric = metric;
-        self
-    }
-
-    /// `precomputed`: bool, default false; when true the records are a
-    /// symmetric `n × n` matrix of non-negative distances (scikit-learn's
-    /// `metric="precomputed"`).
-    pub fn precomputed(mut self, precomputed: bool) -> Self {
-        self.0.precomputed = precomputed;
-        self
-    }
-
-    /// `seed`: u64, default 0; the Lanczos start vector (results agree to
-    /// solver precision whatever the seed, and are bit-identical for one seed).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
+params! {
+    /// Checked classical-MDS parameters, scikit-learn's defaults; see
+    /// [`ClassicalMds::params`].
+    ClassicalMds("ClassicalMds") => ClassicalMdsParams, ClassicalMdsValidParams {
+        /// The output dimension; also below n_samples at fit.
+        n_components: usize = 2 => 1..,
+        /// The distance between rows (unused when `precomputed`).
+        metric: Metric = Metric::Euclidean,
+        /// When true the records are a symmetric `n × n` matrix of
+        /// non-negative distances (scikit-learn's `metric="precomputed"`).
+        precomputed: bool = false,
+        /// The Lanczos start vector above 200 points (results agree to solver
+        /// precision whatever the seed, and are bit-identical for one seed).
+        seed: u64 = 0,
     }
 }
 
 impl ClassicalMdsValidParams {
-    /// The output dimension.
-    pub fn n_components(&self) -> usize {
-        self.n_components
-    }
-
-    /// The metric on rows (unused when precomputed).
-    pub fn metric(&self) -> Metric {
-        self.metric
-    }
-
-    /// Whether the records are a distance matrix.
-    pub fn precomputed(&self) -> bool {
-        self.precomputed
-    }
-
-    fn check(&self) -> Result<()> {
-        if self.n_components == 0 {
-            return Err(Error::param("n_components", "of ClassicalMds must be ≥ 1; got 0"));
-        }
-        Ok(())
-    }
-
     fn fit_impl(&self, x: ArrayView2<f64>, coloring: TargetValues) -> Result<ClassicalMds> {
         const WHO: &str = "ClassicalMds";
         check_records(WHO, x, 2, &coloring)?;
@@ -177,7 +123,6 @@ impl ClassicalMdsValidParams {
     }
 }
 
-impl_guard!(ClassicalMdsParams, ClassicalMdsValidParams);
 impl_fit!(ClassicalMdsParams, ClassicalMdsValidParams => ClassicalMds, targets);
 impl_persist!(ClassicalMds, "classical MDS model");
 
@@ -230,7 +175,7 @@ mod tests {
     fn recovers_points_up_to_rigid_motion() {
         // Distances are preserved exactly when the points are 2-D.
         let x = array![[0.0, 0.0], [3.0, 0.0], [0.0, 4.0], [1.0, 1.0], [2.0, 5.0]];
-        let mds = ClassicalMds::params(2).fit_records(x.view()).unwrap();
+        let mds = ClassicalMds::params().fit_records(x.view()).unwrap();
         let e = mds.embedding();
         for i in 0..5 {
             for j in 0..5 {
@@ -244,15 +189,15 @@ mod tests {
 
     #[test]
     fn bad_parameters_and_data() {
-        assert!(matches!(ClassicalMds::params(0).check(), Err(Error::Param { name: "n_components", .. })));
+        assert!(matches!(ClassicalMds::params().n_components(0).check(), Err(Error::Param { name: "n_components", .. })));
         let x = array![[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]];
-        assert!(matches!(ClassicalMds::params(3).fit_records(x.view()), Err(Error::Param { name: "n_components", .. })));
+        assert!(matches!(ClassicalMds::params().n_components(3).fit_records(x.view()), Err(Error::Param { name: "n_components", .. })));
         let nan = array![[0.0, f64::NAN], [1.0, 0.0], [2.0, 2.0]];
-        assert!(matches!(ClassicalMds::params(1).fit_records(nan.view()), Err(Error::Data(_))));
+        assert!(matches!(ClassicalMds::params().n_components(1).fit_records(nan.view()), Err(Error::Data(_))));
         let asym = array![[0.0, 1.0, 2.0], [1.5, 0.0, 1.0], [2.0, 1.0, 0.0]];
-        assert!(matches!(ClassicalMds::params(1).precomputed(true).fit_records(asym.view()), Err(Error::Data(_))));
+        assert!(matches!(ClassicalMds::params().n_components(1).precomputed(true).fit_records(asym.view()), Err(Error::Data(_))));
         let neg = array![[0.0, -1.0], [-1.0, 0.0]];
-        assert!(matches!(ClassicalMds::params(1).precomputed(true).fit_records(neg.view()), Err(Error::Data(_))));
-        assert!(matches!(ClassicalMds::params(1).precomputed(true).fit_records(x.view()), Err(Error::Data(_))));
+        assert!(matches!(ClassicalMds::params().n_components(1).precomputed(true).fit_records(neg.view()), Err(Error::Data(_))));
+        assert!(matches!(ClassicalMds::params().n_components(1).precomputed(true).fit_records(x.view()), Err(Error::Data(_))));
     }
 }

@@ -24,5 +24,5 @@ pub use umap::{
 };
 pub use randomized_pca::{PowerNormalizer, RandomizedPca, RandomizedPcaParams, RandomizedPcaValidParams};
 pub use tsne::{Tsne, TsneInit, TsneParams, TsneValidParams};
-pub use sparse_random_projection::{johnson_lindenstrauss_min_dim, ProjectionSize, SparseRandomProjection, SparseRandomProjectionParams, SparseRandomProjectionValidParams};
+pub use sparse_random_projection::{johnson_lindenstrauss_min_dim, SparseRandomProjection, SparseRandomProjectionParams, SparseRandomProjectionValidParams};
 pub use fastrp::{FastRp, FastRpParams, FastRpValidParams};

@@ -31,7 +31,7 @@
 //! ```
 //! use lowdim::prelude::*;
 //! let x = Array2::from_shape_fn((500, 40), |(i, j)| ((i * 7 + j * 13) % 17) as f64 + (i as f64 * 0.01).sin() * j as f64);
-//! let pca = RandomizedPca::params(3).seed(1).fit_records(x.view())?;
+//! let pca = RandomizedPca::params().n_components(3).seed(1).fit_records(x.view())?;
 //! assert_eq!(pca.components().dim(), (3, 40));
 //! let y = pca.transform(x.view())?;
 //! assert_eq!(y.dim(), (500, 3));
@@ -39,13 +39,14 @@
 //! # Ok::<(), lowdim::Error>(())
 //! ```
 
-use linfa::{DatasetBase, ParamGuard};
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_finite, Error, Result};
+use crate::estimator::{impl_fit, params};
+use crate::persist::impl_persist;
 use crate::linalg::{par_dot, par_tdot, symmetric_eigen};
 use crate::neighbors::rng::{derive, xoshiro};
 
@@ -76,28 +77,25 @@ pub struct RandomizedPca {
     n_iter: usize,
 }
 
-/// Checked parameters of [`RandomizedPca`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RandomizedPcaValidParams {
-    n_components: usize,
-    n_oversamples: usize,
-    n_iter: Option<usize>,
-    normalizer: PowerNormalizer,
-    seed: u64,
+params! {
+    /// Checked parameters of [`RandomizedPca`]; see [`RandomizedPca::params`].
+    RandomizedPca("RandomizedPca") => RandomizedPcaParams, RandomizedPcaValidParams {
+        /// Number of components; also at most min(n_samples, n_features) at fit.
+        n_components: usize = 2 => 1..,
+        /// Extra random directions beyond `n_components` (more gives better
+        /// accuracy at more cost).
+        n_oversamples: usize = 10,
+        /// Power iterations, more for a slowly decaying spectrum; unset:
+        /// 7 if `n_components < 0.1·min(n, d)`, else 4.
+        n_iter: Option<usize> = None; from usize,
+        /// How the power iterations re-normalise their products.
+        normalizer: PowerNormalizer = PowerNormalizer::Auto,
+        /// The Gaussian test matrix.
+        seed: u64 = 0,
+    }
 }
 
-/// Unchecked parameters of [`RandomizedPca`]: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RandomizedPcaParams(RandomizedPcaValidParams);
-
 impl RandomizedPca {
-    /// The parameters, with their defaults: `n_oversamples` 10, `n_iter` auto
-    /// (7 if `n_components < 0.1·min(n, d)`, else 4), `normalizer`
-    /// [`PowerNormalizer::Auto`], `seed` 0.
-    pub fn params(n_components: usize) -> RandomizedPcaParams {
-        RandomizedPcaParams(RandomizedPcaValidParams { n_components, n_oversamples: 10, n_iter: None, normalizer: PowerNormalizer::Auto, seed: 0 })
-    }
-
     /// The column means of the training data.
     pub fn mean(&self) -> &Array1<f64> {
         &self.mean
@@ -156,59 +154,9 @@ impl RandomizedPca {
     }
 }
 
-impl RandomizedPcaParams {
-    /// `n_oversamples`: usize, default 10; extra random directions beyond
-    /// `n_components` (more gives better accuracy at more cost).
-    pub fn n_oversamples(mut self, n_oversamples: usize) -> Self {
-        self.0.n_oversamples = n_oversamples;
-        self
-    }
-
-    /// `n_iter`: usize, default auto (7 if `n_components < 0.1·min(n, d)`, else 4);
-    /// power iterations, more for a slowly decaying spectrum.
-    pub fn n_iter(mut self, n_iter: usize) -> Self {
-        self.0.n_iter = Some(n_iter);
-        self
-    }
-
-    /// `normalizer`: default [`PowerNormalizer::Auto`].
-    pub fn normalizer(mut self, normalizer: PowerNormalizer) -> Self {
-        self.0.normalizer = normalizer;
-        self
-    }
-
-    /// `seed`: u64, default 0; the Gaussian test matrix.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
-    }
-}
-
-impl ParamGuard for RandomizedPcaParams {
-    type Checked = RandomizedPcaValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&RandomizedPcaValidParams> {
-        if self.0.n_components == 0 {
-            return Err(Error::param("n_components", "of RandomizedPca must be ≥ 1; got 0"));
-        }
-        Ok(&self.0)
-    }
-
-    fn check(self) -> Result<RandomizedPcaValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
-    }
-}
-
 impl RandomizedPcaValidParams {
-    /// Number of components.
-    pub fn n_components(&self) -> usize {
-        self.n_components
-    }
-
     /// Fits the components to the rows of `records`.
-    pub fn fit_records(&self, records: ArrayView2<f64>) -> Result<RandomizedPca> {
+    fn fit_impl(&self, records: ArrayView2<f64>) -> Result<RandomizedPca> {
         let (n, d) = records.dim();
         if n < 2 || d == 0 {
             return Err(Error::data(format!("RandomizedPca needs at least 2 rows and 1 column; got {n} × {d}")));
@@ -220,7 +168,7 @@ impl RandomizedPcaValidParams {
         check_finite("X of RandomizedPca", &records)?;
         // One memory order for every input, so the products round the same way.
         let records = records.as_standard_layout();
-        let mean = records.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d));
+        let mean = records.mean_axis(Axis(0)).expect("at least 2 rows were checked");
         let centred = &records - &mean;
         let n_iter = self.n_iter.unwrap_or(if (k as f64) < 0.1 * n.min(d) as f64 { 7 } else { 4 });
         let normalizer = match self.normalizer {
@@ -241,32 +189,10 @@ impl RandomizedPcaValidParams {
         let explained_variance_ratio = if total > 0.0 { explained_variance.mapv(|v| v / total) } else { Array1::zeros(k) };
         Ok(RandomizedPca { mean, components, singular_values, explained_variance, explained_variance_ratio, n_samples: n, n_iter })
     }
-
-    /// Fits the components to the records of `dataset` (targets are ignored).
-    pub fn fit<T>(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<RandomizedPca> {
-        self.fit_records(dataset.records.view())
-    }
 }
 
-impl RandomizedPcaParams {
-    /// Checks the parameters and fits the components to the rows of `records`.
-    pub fn fit_records(&self, records: ArrayView2<f64>) -> Result<RandomizedPca> {
-        self.check_ref()?.fit_records(records)
-    }
-
-    /// Checks the parameters and fits the components to the records of `dataset`.
-    pub fn fit<T>(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<RandomizedPca> {
-        self.check_ref()?.fit_records(dataset.records.view())
-    }
-}
-
-impl<T> linfa::traits::Fit<Array2<f64>, T, Error> for RandomizedPcaValidParams {
-    type Object = RandomizedPca;
-
-    fn fit(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<RandomizedPca> {
-        self.fit_records(dataset.records.view())
-    }
-}
+impl_fit!(RandomizedPcaParams, RandomizedPcaValidParams => RandomizedPca);
+impl_persist!(RandomizedPca, "randomized PCA model");
 
 /// An orthonormal basis (`m × l`) of the range of `a` (`m × p`), sharpened by
 /// `n_iter` power iterations.
@@ -358,7 +284,7 @@ fn lu_lower(y: Array2<f64>) -> Array2<f64> {
             }
         });
     }
-    Array2::from_shape_vec((m, l), lower).unwrap_or_else(|_| Array2::zeros((m, l)))
+    Array2::from_shape_vec((m, l), lower).expect("m·l entries fill an m × l matrix")
 }
 
 /// An orthonormal basis of the columns of `y` (modified Gram–Schmidt, run twice
@@ -402,6 +328,7 @@ fn project_out(y: &mut Array2<f64>, j: usize) {
 mod tests {
     use super::*;
     use linfa::traits::Fit;
+    use linfa::{DatasetBase, ParamGuard};
     use linfa_reduction::Pca;
 
     /// Low-rank signal plus small noise, with a decaying spectrum.
@@ -415,7 +342,7 @@ mod tests {
     }
 
     fn compare_with_exact(x: &Array2<f64>, k: usize) {
-        let ours = RandomizedPca::params(k).seed(3).fit_records(x.view()).unwrap();
+        let ours = RandomizedPca::params().n_components(k).seed(3).fit_records(x.view()).unwrap();
         let exact = Pca::params(k).fit(&DatasetBase::from(x.clone())).unwrap();
         for (a, b) in ours.singular_values().iter().zip(exact.singular_values()) {
             assert!((a - b).abs() < 1e-8 * b, "{a} vs {b}");
@@ -440,9 +367,9 @@ mod tests {
     #[test]
     fn normalisers_agree() {
         let x = data(600, 25, 4);
-        let reference = RandomizedPca::params(3).fit_records(x.view()).unwrap();
+        let reference = RandomizedPca::params().n_components(3).fit_records(x.view()).unwrap();
         for norm in [PowerNormalizer::None, PowerNormalizer::Lu, PowerNormalizer::Qr] {
-            let p = RandomizedPca::params(3).normalizer(norm).fit_records(x.view()).unwrap();
+            let p = RandomizedPca::params().n_components(3).normalizer(norm).fit_records(x.view()).unwrap();
             for (a, b) in p.singular_values().iter().zip(reference.singular_values()) {
                 assert!((a - b).abs() < 1e-7 * b);
             }
@@ -452,7 +379,7 @@ mod tests {
     #[test]
     fn round_trip_and_signs() {
         let x = data(300, 12, 5);
-        let pca = RandomizedPca::params(6).fit_records(x.view()).unwrap();
+        let pca = RandomizedPca::params().n_components(6).fit_records(x.view()).unwrap();
         let back = pca.inverse_transform(pca.transform(x.view()).unwrap().view()).unwrap();
         let err = (&back - &x).iter().fold(0.0f64, |a, v| a.max(v.abs()));
         assert!(err < 0.1, "{err}");
@@ -465,7 +392,7 @@ mod tests {
     #[test]
     fn rank_deficient_data_gives_orthonormal_components() {
         let x = Array2::from_shape_fn((50, 5), |(i, j)| if j == 0 { i as f64 } else { 0.0 });
-        let pca = RandomizedPca::params(3).fit_records(x.view()).unwrap();
+        let pca = RandomizedPca::params().n_components(3).fit_records(x.view()).unwrap();
         let g = pca.components().dot(&pca.components().t());
         assert!((&g - &Array2::<f64>::eye(3)).iter().all(|v| v.abs() < 1e-10), "{g}");
         assert!(pca.singular_values()[1].abs() < 1e-9);
@@ -474,24 +401,24 @@ mod tests {
     #[test]
     fn same_bits_at_any_thread_count() {
         let x = data(2000, 40, 6);
-        let run = |t| rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| RandomizedPca::params(5).seed(9).fit_records(x.view()).unwrap());
+        let run = |t| rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| RandomizedPca::params().n_components(5).seed(9).fit_records(x.view()).unwrap());
         assert_eq!(run(1), run(4));
     }
 
     #[test]
     fn bad_n_components() {
-        assert!(matches!(RandomizedPca::params(0).check(), Err(Error::Param { name: "n_components", .. })));
+        assert!(matches!(RandomizedPca::params().n_components(0).check(), Err(Error::Param { name: "n_components", .. })));
         let x = data(10, 4, 7);
-        assert!(matches!(RandomizedPca::params(5).fit_records(x.view()), Err(Error::Param { name: "n_components", .. })));
+        assert!(matches!(RandomizedPca::params().n_components(5).fit_records(x.view()), Err(Error::Param { name: "n_components", .. })));
     }
 
     #[test]
     fn bad_data() {
         let mut x = data(10, 4, 8);
-        assert!(matches!(RandomizedPca::params(2).fit_records(x.slice(s![..1, ..])), Err(Error::Data(_))));
+        assert!(matches!(RandomizedPca::params().fit_records(x.slice(s![..1, ..])), Err(Error::Data(_))));
         x[[3, 1]] = f64::NAN;
-        assert!(matches!(RandomizedPca::params(2).fit_records(x.view()), Err(Error::Data(_))));
-        let pca = RandomizedPca::params(2).fit_records(data(10, 4, 8).view()).unwrap();
+        assert!(matches!(RandomizedPca::params().fit_records(x.view()), Err(Error::Data(_))));
+        let pca = RandomizedPca::params().fit_records(data(10, 4, 8).view()).unwrap();
         assert!(matches!(pca.transform(Array2::zeros((2, 3)).view()), Err(Error::Data(_))));
         assert!(matches!(pca.inverse_transform(Array2::zeros((2, 3)).view()), Err(Error::Data(_))));
     }

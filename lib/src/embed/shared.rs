@@ -1,8 +1,7 @@
 //! What the classical manifold learners (classical MDS, Isomap, spectral
 //! embedding, LLE, kernel PCA) share: input checks, the targets a fit keeps
 //! for colouring, the embedding scatter, kernel centring, the top eigenpairs of
-//! a centred kernel as scikit-learn's `KernelPCA` takes them, and the `fit`
-//! plumbing every parameter type gets.
+//! a centred kernel as scikit-learn's `KernelPCA` takes them.
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut2, Axis};
@@ -247,28 +246,6 @@ pub(crate) fn display(fig: Result<Figure>, what: &str) {
         Err(e) => println!("EVCXR_BEGIN_CONTENT text/plain\n{what} (no figure: {e})\nEVCXR_END_CONTENT"),
     }
 }
-
-/// The `ParamGuard` of a parameter newtype `$params($valid)` whose checked
-/// type has `fn check(&self) -> Result<()>`.
-macro_rules! impl_guard {
-    ($params:ident, $valid:ident) => {
-        impl linfa::ParamGuard for $params {
-            type Checked = $valid;
-            type Error = $crate::error::Error;
-
-            fn check_ref(&self) -> $crate::error::Result<&$valid> {
-                self.0.check()?;
-                Ok(&self.0)
-            }
-
-            fn check(self) -> $crate::error::Result<$valid> {
-                self.0.check()?;
-                Ok(self.0)
-            }
-        }
-    };
-}
-pub(crate) use impl_guard;
 
 #[cfg(test)]
 mod tests {

@@ -32,7 +32,6 @@
 //! # Ok::<(), lowdim::Error>(())
 //! ```
 
-use linfa::{DatasetBase, ParamGuard};
 use ndarray::{Array2, ArrayView2};
 use rand::Rng;
 use rand_distr::{Binomial, Distribution};
@@ -40,6 +39,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_finite, Error, Result};
+use crate::estimator::{impl_fit, params};
+use crate::persist::impl_persist;
 use crate::neighbors::rng::{derive, xoshiro};
 
 /// Random stream of the projection rows.
@@ -58,15 +59,6 @@ pub fn johnson_lindenstrauss_min_dim(n_samples: usize, eps: f64) -> Result<usize
     Ok((4.0 * (n_samples as f64).ln() / (eps * eps / 2.0 - eps.powi(3) / 3.0)) as usize)
 }
 
-/// How many output dimensions.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub enum ProjectionSize {
-    /// [`johnson_lindenstrauss_min_dim`]`(n_samples, eps)`.
-    Auto { eps: f64 },
-    /// A fixed number.
-    Fixed(usize),
-}
-
 /// A fitted very sparse random projection; start from [`SparseRandomProjection::params`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SparseRandomProjection {
@@ -77,25 +69,25 @@ pub struct SparseRandomProjection {
     n_features: usize,
 }
 
-/// Checked parameters of [`SparseRandomProjection`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SparseRandomProjectionValidParams {
-    size: ProjectionSize,
-    density: Option<f64>,
-    seed: u64,
+params! {
+    /// Checked parameters of [`SparseRandomProjection`], scikit-learn's
+    /// defaults; see [`SparseRandomProjection::params`].
+    SparseRandomProjection("SparseRandomProjection") => SparseRandomProjectionParams, SparseRandomProjectionValidParams {
+        /// The output dimension; may exceed n_features (scikit-learn warns,
+        /// nothing is gained). Unset: [`johnson_lindenstrauss_min_dim`] of
+        /// n_samples and `eps`.
+        n_components: Option<usize> = None => 1..; from usize,
+        /// The distortion that sizes the projection when `n_components` is unset.
+        eps: f64 = 0.1 => open(0.0, 1.0),
+        /// Share of non-zero entries; unset: `1/√n_features` (Li et al.'s
+        /// "very sparse").
+        density: Option<f64> = None => left_open(0.0, 1.0); from f64,
+        /// The random matrix.
+        seed: u64 = 0,
+    }
 }
 
-/// Unchecked parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SparseRandomProjectionParams(SparseRandomProjectionValidParams);
-
 impl SparseRandomProjection {
-    /// The parameters, with scikit-learn's defaults: `n_components` auto with
-    /// `eps` 0.1, `density` `1/√n_features`, `seed` 0.
-    pub fn params() -> SparseRandomProjectionParams {
-        SparseRandomProjectionParams(SparseRandomProjectionValidParams { size: ProjectionSize::Auto { eps: 0.1 }, density: None, seed: 0 })
-    }
-
     /// Output dimension.
     pub fn n_components(&self) -> usize {
         self.rows.len()
@@ -136,7 +128,7 @@ impl SparseRandomProjection {
                 self.rows.iter().map(move |row| self.scale * row.iter().map(|&(j, s)| s * xr[j]).sum::<f64>())
             })
             .collect();
-        Array2::from_shape_vec((x.nrows(), k), out).map_err(|e| Error::data(e.to_string()))
+        Ok(Array2::from_shape_vec((x.nrows(), k), out).expect("k values per row fill an n × k matrix"))
     }
 
     /// Draws the matrix for `n_features` inputs and `k` outputs (used by FastRP too).
@@ -161,78 +153,18 @@ impl SparseRandomProjection {
     }
 }
 
-impl SparseRandomProjectionParams {
-    /// `n_components`: usize ≥ 1, default auto (from `eps`); may exceed
-    /// `n_features` (scikit-learn warns, nothing is gained).
-    pub fn n_components(mut self, n_components: usize) -> Self {
-        self.0.size = ProjectionSize::Fixed(n_components);
-        self
-    }
-
-    /// `eps`: f64 in (0, 1), default 0.1; distortion for `n_components` auto.
-    pub fn eps(mut self, eps: f64) -> Self {
-        self.0.size = ProjectionSize::Auto { eps };
-        self
-    }
-
-    /// `density`: f64 in (0, 1], default `1/√n_features` (Li et al.'s "very sparse").
-    pub fn density(mut self, density: f64) -> Self {
-        self.0.density = Some(density);
-        self
-    }
-
-    /// `seed`: u64, default 0.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
-    }
-
-    /// Checks the parameters and draws the matrix for the shape of `records`.
-    pub fn fit_records(&self, records: ArrayView2<f64>) -> Result<SparseRandomProjection> {
-        self.check_ref()?.fit_records(records)
-    }
-
-    /// Checks the parameters and draws the matrix for the shape of the records of `dataset`.
-    pub fn fit<T>(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<SparseRandomProjection> {
-        self.check_ref()?.fit_records(dataset.records.view())
-    }
-}
-
-impl ParamGuard for SparseRandomProjectionParams {
-    type Checked = SparseRandomProjectionValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&SparseRandomProjectionValidParams> {
-        match self.0.size {
-            ProjectionSize::Fixed(0) => return Err(Error::param("n_components", "of SparseRandomProjection must be ≥ 1; got 0")),
-            ProjectionSize::Auto { eps } if !(eps > 0.0 && eps < 1.0) => {
-                return Err(Error::param("eps", format!("of SparseRandomProjection must be in (0, 1); got {eps}")))
-            }
-            _ => {}
-        }
-        if let Some(s) = self.0.density.filter(|s| !(*s > 0.0 && *s <= 1.0)) {
-            return Err(Error::param("density", format!("of SparseRandomProjection must be in (0, 1]; got {s}")));
-        }
-        Ok(&self.0)
-    }
-
-    fn check(self) -> Result<SparseRandomProjectionValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
-    }
-}
-
 impl SparseRandomProjectionValidParams {
     /// Draws the matrix for the shape of `records` (the values are only checked).
-    pub fn fit_records(&self, records: ArrayView2<f64>) -> Result<SparseRandomProjection> {
+    fn fit_impl(&self, records: ArrayView2<f64>) -> Result<SparseRandomProjection> {
         let (n, d) = records.dim();
         if n == 0 || d == 0 {
             return Err(Error::data(format!("SparseRandomProjection needs a non-empty n_samples × n_features matrix; got {n} × {d}")));
         }
         check_finite("X of SparseRandomProjection", &records)?;
-        let k = match self.size {
-            ProjectionSize::Fixed(k) => k,
-            ProjectionSize::Auto { eps } => {
+        let k = match self.n_components {
+            Some(k) => k,
+            None => {
+                let eps = self.eps;
                 let k = johnson_lindenstrauss_min_dim(n, eps)?;
                 if k == 0 || k > d {
                     return Err(Error::param(
@@ -248,17 +180,13 @@ impl SparseRandomProjectionValidParams {
     }
 }
 
-impl<T> linfa::traits::Fit<Array2<f64>, T, Error> for SparseRandomProjectionValidParams {
-    type Object = SparseRandomProjection;
-
-    fn fit(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<SparseRandomProjection> {
-        self.fit_records(dataset.records.view())
-    }
-}
+impl_fit!(SparseRandomProjectionParams, SparseRandomProjectionValidParams => SparseRandomProjection);
+impl_persist!(SparseRandomProjection, "sparse random projection");
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use linfa::ParamGuard;
 
     #[test]
     fn jl_matches_scikit_learn() {

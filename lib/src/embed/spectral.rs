@@ -41,9 +41,9 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_records, display, embedding_figure, flip_signs, impl_guard, rbf_kernel};
+use super::shared::{check_records, display, embedding_figure, flip_signs, rbf_kernel};
 use crate::persist::impl_persist;
-use crate::estimator::{impl_fit, TargetValues};
+use crate::estimator::{impl_fit, params, TargetValues};
 use crate::error::{Error, Result};
 use crate::linalg::{smallest_dense, smallest_eigenpairs, top_eigenpairs_relative, SymCsr};
 use crate::neighbors::{KnnMethod, KnnParams};
@@ -73,19 +73,6 @@ pub struct SpectralEmbedding {
 }
 
 impl SpectralEmbedding {
-    /// The parameters, with scikit-learn's defaults: `n_components` 2,
-    /// `affinity` nearest neighbours, `n_neighbors` `max(n/10, 1)`, exact kNN,
-    /// `seed` 0 (the Lanczos start).
-    pub fn params() -> SpectralEmbeddingParams {
-        SpectralEmbeddingParams(SpectralEmbeddingValidParams {
-            n_components: 2,
-            affinity: EmbeddingAffinity::NearestNeighbors,
-            n_neighbors: None,
-            knn_method: KnnMethod::Exact,
-            seed: 0,
-        })
-    }
-
     /// The embedding (`embedding_`), `n_samples × n_components`.
     pub fn embedding(&self) -> &Array2<f64> {
         &self.embedding
@@ -124,79 +111,33 @@ impl SpectralEmbedding {
     }
 }
 
-/// Checked spectral-embedding parameters; see [`SpectralEmbedding::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SpectralEmbeddingValidParams {
-    n_components: usize,
-    affinity: EmbeddingAffinity,
-    n_neighbors: Option<usize>,
-    knn_method: KnnMethod,
-    seed: u64,
-}
-
-/// Unchecked spectral-embedding parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SpectralEmbeddingParams(SpectralEmbeddingValidParams);
-
-impl SpectralEmbeddingParams {
-    /// `n_components`: usize in [1, n_samples − 1), default 2.
-    pub fn n_components(mut self, n_components: usize) -> Self {
-        self.0.n_components = n_components;
-        self
+params! {
+    /// Checked spectral-embedding parameters, scikit-learn's defaults; see
+    /// [`SpectralEmbedding::params`].
+    SpectralEmbedding("SpectralEmbedding") => SpectralEmbeddingParams, SpectralEmbeddingValidParams {
+        /// The output dimension; also below n_samples − 1 at fit.
+        n_components: usize = 2 => 1..,
+        /// How points are joined; an rbf `gamma`, when given, must be a finite
+        /// number > 0.
+        affinity: EmbeddingAffinity = EmbeddingAffinity::NearestNeighbors,
+        /// Neighbours per point, the point itself counted (scikit-learn's
+        /// convention here); at most n_samples at fit. Unset: `max(n/10, 1)`.
+        n_neighbors: Option<usize> = None => 2..; from usize,
+        /// `Exact` as scikit-learn; `Auto` or `NnDescent` trade exactness for speed.
+        knn_method: KnnMethod = KnnMethod::Exact,
+        /// The Lanczos start vector (and NN-descent's seed).
+        seed: u64 = 0,
     }
-
-    /// `affinity`: default [`EmbeddingAffinity::NearestNeighbors`].
-    pub fn affinity(mut self, affinity: EmbeddingAffinity) -> Self {
-        self.0.affinity = affinity;
-        self
-    }
-
-    /// `n_neighbors`: usize in [2, n_samples], default `max(n/10, 1)`; counts
-    /// the point itself (scikit-learn's convention here).
-    pub fn n_neighbors(mut self, n_neighbors: usize) -> Self {
-        self.0.n_neighbors = Some(n_neighbors);
-        self
-    }
-
-    /// `knn_method`: default [`KnnMethod::Exact`].
-    pub fn knn_method(mut self, knn_method: KnnMethod) -> Self {
-        self.0.knn_method = knn_method;
-        self
-    }
-
-    /// `seed`: u64, default 0; the Lanczos start vector.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
-    }
-}
-
-impl SpectralEmbeddingValidParams {
-    /// The output dimension.
-    pub fn n_components(&self) -> usize {
-        self.n_components
-    }
-
-    /// The affinity.
-    pub fn affinity(&self) -> EmbeddingAffinity {
-        self.affinity
-    }
-
-    fn check(&self) -> Result<()> {
-        if self.n_components == 0 {
-            return Err(Error::param("n_components", "of SpectralEmbedding must be ≥ 1; got 0"));
-        }
-        if let Some(k) = self.n_neighbors.filter(|&k| k < 2) {
-            return Err(Error::param("n_neighbors", format!("of SpectralEmbedding must be ≥ 2 (it counts the point itself); got {k}")));
-        }
-        if let EmbeddingAffinity::Rbf { gamma: Some(g) } = self.affinity {
+    check(p) {
+        if let EmbeddingAffinity::Rbf { gamma: Some(g) } = p.affinity {
             if !(g.is_finite() && g > 0.0) {
                 return Err(Error::param("gamma", format!("of SpectralEmbedding must be a finite number > 0; got {g}")));
             }
         }
-        Ok(())
     }
+}
 
+impl SpectralEmbeddingValidParams {
     fn fit_impl(&self, x: ArrayView2<f64>, coloring: TargetValues) -> Result<SpectralEmbedding> {
         const WHO: &str = "SpectralEmbedding";
         check_records(WHO, x, 3, &coloring)?;
@@ -229,7 +170,6 @@ impl SpectralEmbeddingValidParams {
     }
 }
 
-impl_guard!(SpectralEmbeddingParams, SpectralEmbeddingValidParams);
 impl_fit!(SpectralEmbeddingParams, SpectralEmbeddingValidParams => SpectralEmbedding, targets);
 impl_persist!(SpectralEmbedding, "spectral embedding");
 
@@ -340,7 +280,7 @@ fn laplacian_eigenmaps(graph: &Graph, dim: usize, seed: u64) -> Result<(Vec<f64>
                 let lap = Array2::<f64>::eye(n) - &normalised;
                 smallest_dense(lap, &[trivial], dim)
             } else {
-                let flat = normalised.as_slice().unwrap_or(&[]);
+                let flat = normalised.as_slice().expect("from_shape_fn builds a standard-layout matrix");
                 let apply = |x: &[f64], y: &mut [f64]| {
                     y.par_chunks_mut(64).enumerate().for_each(|(t, chunk)| {
                         for (r, out) in chunk.iter_mut().enumerate() {

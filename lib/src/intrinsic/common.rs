@@ -1,6 +1,5 @@
 //! What the estimators share: input checks, merging of duplicate rows, the
-//! neighbour graph of the distinct rows, PCA spectra, and the `fit` plumbing
-//! every parameter type gets.
+//! neighbour graph of the distinct rows and PCA spectra.
 
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
@@ -135,7 +134,7 @@ pub(crate) fn pca_spectrum(x: ArrayView2<f64>) -> Vec<f64> {
     if n < 2 {
         return vec![0.0; n.min(d)];
     }
-    let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| ndarray::Array1::zeros(d));
+    let mean = x.mean_axis(Axis(0)).expect("n ≥ 2 rows, so the mean exists");
     let centred = &x - &mean;
     let scatter = if n >= d { centred.t().dot(&centred) } else { centred.dot(&centred.t()) };
     let mut values = symmetric_eigenvalues(scatter);
@@ -146,52 +145,6 @@ pub(crate) fn pca_spectrum(x: ArrayView2<f64>) -> Vec<f64> {
     values.truncate(n.min(d));
     values
 }
-
-/// The `fit` plumbing of an intrinsic-dimension estimator whose checked
-/// parameters have `fn estimate(&self, ArrayView2<f64>) -> Result<IdEstimate>`:
-/// linfa's `Fit` on any dataset (targets are ignored), and inherent
-/// `fit_records` / `fit` on both parameter types (the notebook kernel names a
-/// cell's types without seeing through linfa's blanket impl for parameter guards).
-macro_rules! impl_id_fit {
-    ($params:ident, $valid:ident) => {
-        impl<T> linfa::traits::Fit<ndarray::Array2<f64>, T, $crate::error::Error> for $valid {
-            type Object = $crate::intrinsic::IdEstimate;
-
-            fn fit(
-                &self,
-                dataset: &linfa::DatasetBase<ndarray::Array2<f64>, T>,
-            ) -> $crate::error::Result<$crate::intrinsic::IdEstimate> {
-                self.estimate(dataset.records.view())
-            }
-        }
-
-        impl $valid {
-            /// Estimates the intrinsic dimension of the rows of `records`.
-            pub fn fit_records(&self, records: ndarray::ArrayView2<f64>) -> $crate::error::Result<$crate::intrinsic::IdEstimate> {
-                self.estimate(records)
-            }
-
-            /// Estimates the intrinsic dimension of the records of `dataset` (targets are ignored).
-            pub fn fit<T>(&self, dataset: &linfa::DatasetBase<ndarray::Array2<f64>, T>) -> $crate::error::Result<$crate::intrinsic::IdEstimate> {
-                self.estimate(dataset.records.view())
-            }
-        }
-
-        impl $params {
-            /// Checks the parameters and estimates the intrinsic dimension of the rows of `records`.
-            pub fn fit_records(&self, records: ndarray::ArrayView2<f64>) -> $crate::error::Result<$crate::intrinsic::IdEstimate> {
-                linfa::ParamGuard::check_ref(self)?.estimate(records)
-            }
-
-            /// Checks the parameters and estimates the intrinsic dimension of the
-            /// records of `dataset` (targets are ignored).
-            pub fn fit<T>(&self, dataset: &linfa::DatasetBase<ndarray::Array2<f64>, T>) -> $crate::error::Result<$crate::intrinsic::IdEstimate> {
-                linfa::ParamGuard::check_ref(self)?.estimate(dataset.records.view())
-            }
-        }
-    };
-}
-pub(crate) use impl_id_fit;
 
 #[cfg(test)]
 mod tests {

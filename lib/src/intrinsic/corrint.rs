@@ -37,76 +37,40 @@
 //! # Ok::<(), lowdim::Error>(())
 //! ```
 
-use linfa::ParamGuard;
 use ndarray::ArrayView2;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use super::common::{check_k, check_records, impl_id_fit, knn_of, median, Distinct};
+use super::common::{check_k, check_records, knn_of, median, Distinct};
 use super::estimate::{IdCurve, IdEstimate};
 use crate::error::{Error, Result};
+use crate::estimator::{impl_fit, params};
 use crate::neighbors::KnnMethod;
 
 /// Correlation dimension; start from [`CorrInt::params`].
 pub struct CorrInt;
 
-impl CorrInt {
-    /// The parameters, with their defaults (scikit-dimension's): `k1` 10,
-    /// `k2` 20, `knn_method` [`KnnMethod::Exact`].
-    pub fn params() -> CorrIntParams {
-        CorrIntParams(CorrIntValidParams { k1: 10, k2: 20, knn_method: KnnMethod::Exact })
+params! {
+    /// Checked correlation-dimension parameters; see [`CorrInt::params`]
+    /// (scikit-dimension's defaults).
+    CorrInt("CorrInt") => CorrIntParams, CorrIntValidParams {
+        /// The rank of the neighbour whose median distance is the small radius
+        /// `r₁`; below `k2`.
+        k1: usize = 10 => 1..,
+        /// The rank of the neighbour whose median distance is the large radius
+        /// `r₂`; above `k1`, and below n_samples at fit.
+        k2: usize = 20,
+        /// How the neighbour graph is searched.
+        knn_method: KnnMethod = KnnMethod::Exact,
     }
-}
-
-/// Checked correlation-dimension parameters; see [`CorrInt::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CorrIntValidParams {
-    k1: usize,
-    k2: usize,
-    knn_method: KnnMethod,
-}
-
-/// Unchecked correlation-dimension parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CorrIntParams(CorrIntValidParams);
-
-impl CorrIntParams {
-    /// `k1`: usize, default 10, in [1, k2); the neighbour whose median distance is `r₁`.
-    pub fn k1(mut self, k1: usize) -> Self {
-        self.0.k1 = k1;
-        self
-    }
-
-    /// `k2`: usize, default 20, in (k1, n_samples); the neighbour whose median distance is `r₂`.
-    pub fn k2(mut self, k2: usize) -> Self {
-        self.0.k2 = k2;
-        self
-    }
-
-    /// `knn_method`: default [`KnnMethod::Exact`].
-    pub fn knn_method(mut self, knn_method: KnnMethod) -> Self {
-        self.0.knn_method = knn_method;
-        self
+    check(p) {
+        if p.k2 <= p.k1 {
+            return Err(Error::param("k2", format!("of CorrInt must be > k1 = {}; got {}", p.k1, p.k2)));
+        }
     }
 }
 
 impl CorrIntValidParams {
-    /// The neighbour rank of the small radius.
-    pub fn k1(&self) -> usize {
-        self.k1
-    }
-
-    /// The neighbour rank of the large radius.
-    pub fn k2(&self) -> usize {
-        self.k2
-    }
-
-    /// How the neighbour graph is searched.
-    pub fn knn_method(&self) -> KnnMethod {
-        self.knn_method
-    }
-
-    fn estimate(&self, x: ArrayView2<f64>) -> Result<IdEstimate> {
+    fn fit_impl(&self, x: ArrayView2<f64>) -> Result<IdEstimate> {
         const WHO: &str = "CorrInt";
         check_records(WHO, x)?;
         let data = Distinct::new(x);
@@ -122,7 +86,8 @@ impl CorrIntValidParams {
         let below = pairs_below(data.distinct.view(), &radii);
         let integral = |r: f64| {
             let at = radii.partition_point(|&v| v < r);
-            below.get(at).copied().unwrap_or(0) as f64 / (n as f64 * n as f64)
+            let count = below.get(at).copied().expect("every radius asked for is one of `radii`");
+            count as f64 / (n as f64 * n as f64)
         };
         let slope = |k1: usize, k2: usize| -> Option<f64> {
             let (r1, r2) = (radius[k1 - 1], radius[k2 - 1]);
@@ -155,7 +120,7 @@ fn pairs_below(x: ArrayView2<f64>, radii: &[f64]) -> Vec<u64> {
     let n = x.nrows();
     let Some(&largest) = radii.last() else { return Vec::new() };
     let x = x.as_standard_layout().into_owned();
-    let rows: Vec<&[f64]> = x.outer_iter().map(|r| r.to_slice().unwrap_or(&[])).collect();
+    let rows: Vec<&[f64]> = x.outer_iter().map(|r| r.to_slice().expect("rows of a standard-layout array are contiguous")).collect();
     let limit = largest * largest;
     // bucket[m]: unordered pairs whose distance is in [radii[m−1], radii[m]).
     let buckets = (0..n)
@@ -188,28 +153,7 @@ fn pairs_below(x: ArrayView2<f64>, radii: &[f64]) -> Vec<u64> {
     out
 }
 
-impl ParamGuard for CorrIntParams {
-    type Checked = CorrIntValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&CorrIntValidParams> {
-        let p = &self.0;
-        if p.k1 == 0 {
-            return Err(Error::param("k1", "of CorrInt must be ≥ 1; got 0"));
-        }
-        if p.k2 <= p.k1 {
-            return Err(Error::param("k2", format!("of CorrInt must be > k1 = {}; got {}", p.k1, p.k2)));
-        }
-        Ok(p)
-    }
-
-    fn check(self) -> Result<CorrIntValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
-    }
-}
-
-impl_id_fit!(CorrIntParams, CorrIntValidParams);
+impl_fit!(CorrIntParams, CorrIntValidParams => IdEstimate);
 
 #[cfg(test)]
 mod tests {
@@ -225,6 +169,7 @@ mod tests {
 
     #[test]
     fn bad_parameters() {
+        use linfa::ParamGuard;
         assert!(matches!(CorrInt::params().k1(0).check(), Err(Error::Param { name: "k1", .. })));
         assert!(matches!(CorrInt::params().k1(5).k2(5).check(), Err(Error::Param { name: "k2", .. })));
     }

@@ -6,6 +6,7 @@ use ndarray::{Array1, ArrayView1};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::persist::impl_persist;
 use crate::plot::{lines, Figure, Series};
 
 /// A curve drawn by an estimator: `y` against `x`, with an optional horizontal
@@ -24,7 +25,9 @@ pub struct IdCurve {
     y_label: String,
     x: Vec<f64>,
     y: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     reference: Option<(String, f64)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     marked: Option<(f64, f64)>,
 }
 
@@ -146,6 +149,7 @@ impl IdCurve {
 pub struct IdEstimate {
     method: String,
     dimension: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pointwise: Option<Array1<f64>>,
     curve: IdCurve,
     n_samples: usize,
@@ -220,3 +224,5 @@ pub(crate) fn trim(x: f64) -> String {
         format!("{x:.4}").trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
+
+impl_persist!(IdEstimate, "intrinsic-dimension estimate");

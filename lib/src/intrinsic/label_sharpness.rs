@@ -12,7 +12,7 @@
 //! for 0/1 labels and extends it to several classes (the reference code's
 //! multiclass branch uses `1[y_j = y_k]`, the inverse of this); real-valued
 //! targets use `|y_j − y_k|`. Together with the intrinsic dimension of the data
-//! ([`Mle`](super::Mle) at `k = 20`) it predicts how fast test error falls with
+//! ([`Mle`](super::Mle) at `n_neighbors = 20`) it predicts how fast test error falls with
 //! the training-set size.
 //!
 //! Self-pairs are excluded. Two *distinct rows at distance 0* (exact duplicates)
@@ -54,6 +54,7 @@ use super::common::check_records;
 use super::estimate::IdCurve;
 use crate::data::seeded_rng;
 use crate::error::{check_finite, Error, Result};
+use crate::estimator::params;
 use crate::plot::Figure;
 
 /// Most points on the running-maximum curve.
@@ -70,24 +71,18 @@ pub struct LabelSharpness {
     curve: IdCurve,
 }
 
-/// Checked label-sharpness parameters; see [`LabelSharpness::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LabelSharpnessValidParams {
-    n_samples: usize,
-    seed: u64,
+params! {
+    /// Checked label-sharpness parameters; see [`LabelSharpness::params`] (the
+    /// reference code's defaults).
+    LabelSharpness("LabelSharpness") => LabelSharpnessParams, LabelSharpnessValidParams {
+        /// The sample size `M`.
+        n_samples: usize = 1000 => 2..,
+        /// Draws the sample.
+        seed: u64 = 0,
+    }
 }
 
-/// Unchecked label-sharpness parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LabelSharpnessParams(LabelSharpnessValidParams);
-
 impl LabelSharpness {
-    /// The parameters, with their defaults (the reference code's): `n_samples`
-    /// (M) 1000, `seed` 0.
-    pub fn params() -> LabelSharpnessParams {
-        LabelSharpnessParams(LabelSharpnessValidParams { n_samples: 1000, seed: 0 })
-    }
-
     /// `K̂_F`, in label units per unit of input distance.
     pub fn k_f(&self) -> f64 {
         self.k_f
@@ -133,19 +128,9 @@ impl LabelSharpness {
     }
 }
 
+// Sharpness needs labels or values, so the fit takes them (or a dataset's
+// `SharpnessTargets`) instead of the target-free `impl_fit!` surface.
 impl LabelSharpnessParams {
-    /// `n_samples`: usize ≥ 2, default 1000; the sample size `M`.
-    pub fn n_samples(mut self, n_samples: usize) -> Self {
-        self.0.n_samples = n_samples;
-        self
-    }
-
-    /// `seed`: u64, default 0; draws the sample.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
-    }
-
     /// Checks the parameters; `K̂_F` of class labels.
     pub fn fit_labels(&self, records: ArrayView2<f64>, labels: ArrayView1<usize>) -> Result<LabelSharpness> {
         self.check_ref()?.fit_labels(records, labels)
@@ -163,16 +148,6 @@ impl LabelSharpnessParams {
 }
 
 impl LabelSharpnessValidParams {
-    /// The sample size `M`.
-    pub fn n_samples(&self) -> usize {
-        self.n_samples
-    }
-
-    /// The sampling seed.
-    pub fn seed(&self) -> u64 {
-        self.seed
-    }
-
     /// `K̂_F` of class labels.
     pub fn fit_labels(&self, records: ArrayView2<f64>, labels: ArrayView1<usize>) -> Result<LabelSharpness> {
         self.sharpness(records, PairTargets::Classes(labels))
@@ -196,10 +171,7 @@ impl LabelSharpnessValidParams {
         check_records("LabelSharpness", x)?;
         let n = x.nrows();
         if targets.len() != n {
-            return Err(Error::data(format!(
-                "LabelSharpness needs one target per row: {n} rows but {} targets",
-                targets.len()
-            )));
+            return Err(Error::data(format!("LabelSharpness needs one target per row: {n} rows but {} targets", targets.len())));
         }
         if n < 2 {
             return Err(Error::data(format!("LabelSharpness needs at least 2 points; got {n}")));
@@ -304,23 +276,6 @@ impl<T: SharpnessTargets> Fit<Array2<f64>, T, Error> for LabelSharpnessValidPara
 
     fn fit(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<LabelSharpness> {
         LabelSharpnessValidParams::fit(self, dataset)
-    }
-}
-
-impl ParamGuard for LabelSharpnessParams {
-    type Checked = LabelSharpnessValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&LabelSharpnessValidParams> {
-        if self.0.n_samples < 2 {
-            return Err(Error::param("n_samples", format!("of LabelSharpness must be ≥ 2; got {}", self.0.n_samples)));
-        }
-        Ok(&self.0)
-    }
-
-    fn check(self) -> Result<LabelSharpnessValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
     }
 }
 

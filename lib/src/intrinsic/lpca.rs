@@ -37,84 +37,39 @@
 //! # Ok::<(), lowdim::Error>(())
 //! ```
 
-use linfa::ParamGuard;
 use ndarray::{ArrayView2, Axis};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use super::common::{check_records, impl_id_fit, pca_spectrum};
+use super::common::{check_records, pca_spectrum};
 use super::estimate::{trim, IdCurve, IdEstimate};
 use crate::error::{Error, Result};
+use crate::estimator::{impl_fit, params};
 use crate::neighbors::{KnnMethod, KnnParams};
 
 /// Fukunaga–Olsen PCA dimension; start from [`Lpca::params`].
 pub struct Lpca;
 
-impl Lpca {
-    /// The parameters, with their defaults: `alpha` 0.05, global (no `local`),
-    /// `knn_method` [`KnnMethod::Exact`] (local only).
-    pub fn params() -> LpcaParams {
-        LpcaParams(LpcaValidParams { alpha: 0.05, local: None, knn_method: KnnMethod::Exact })
-    }
-}
-
-/// Checked lPCA parameters; see [`Lpca::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LpcaValidParams {
-    alpha: f64,
-    local: Option<usize>,
-    knn_method: KnnMethod,
-}
-
-/// Unchecked lPCA parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LpcaParams(LpcaValidParams);
-
-impl LpcaParams {
-    /// `alpha`: f64, default 0.05, in (0, 1); a variance counts when it exceeds
-    /// `alpha` times the largest.
-    pub fn alpha(mut self, alpha: f64) -> Self {
-        self.0.alpha = alpha;
-        self
-    }
-
-    /// `local`: usize in [2, n_samples), default none (global PCA); estimate per
-    /// point on its `k` nearest neighbours (scikit-dimension's default is 100).
-    pub fn local(mut self, k: usize) -> Self {
-        self.0.local = Some(k);
-        self
-    }
-
-    /// `knn_method`: default [`KnnMethod::Exact`]; the neighbour search of the local version.
-    pub fn knn_method(mut self, knn_method: KnnMethod) -> Self {
-        self.0.knn_method = knn_method;
-        self
+params! {
+    /// Checked lPCA parameters; see [`Lpca::params`].
+    Lpca("lPCA") => LpcaParams, LpcaValidParams {
+        /// A variance counts when it exceeds `alpha` times the largest.
+        alpha: f64 = 0.05 => open(0.0, 1.0),
+        /// Unset: global PCA. Set to `k`: estimate per point on its `k` nearest
+        /// neighbours (scikit-dimension's default is 100); also below n_samples at fit.
+        local: Option<usize> = None => 2..; from usize,
+        /// The neighbour search of the local version.
+        knn_method: KnnMethod = KnnMethod::Exact,
     }
 }
 
 impl LpcaValidParams {
-    /// The threshold relative to the largest variance.
-    pub fn alpha(&self) -> f64 {
-        self.alpha
-    }
-
-    /// Neighbourhood size of the local version (`None`: global).
-    pub fn local(&self) -> Option<usize> {
-        self.local
-    }
-
-    /// How the neighbour graph is searched (local version).
-    pub fn knn_method(&self) -> KnnMethod {
-        self.knn_method
-    }
-
     /// Variances above `alpha` times the largest.
     fn count(&self, spectrum: &[f64]) -> usize {
         let top = spectrum.first().copied().unwrap_or(0.0);
         spectrum.iter().filter(|&&v| v > self.alpha * top).count()
     }
 
-    fn estimate(&self, x: ArrayView2<f64>) -> Result<IdEstimate> {
+    fn fit_impl(&self, x: ArrayView2<f64>) -> Result<IdEstimate> {
         check_records("lPCA", x)?;
         match self.local {
             None => self.global(x),
@@ -162,28 +117,7 @@ impl LpcaValidParams {
     }
 }
 
-impl ParamGuard for LpcaParams {
-    type Checked = LpcaValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&LpcaValidParams> {
-        let p = &self.0;
-        if !(p.alpha > 0.0 && p.alpha < 1.0) {
-            return Err(Error::param("alpha", format!("of lPCA must be in (0, 1); got {}", p.alpha)));
-        }
-        if let Some(k) = p.local.filter(|&k| k < 2) {
-            return Err(Error::param("local", format!("of lPCA must be ≥ 2; got {k}")));
-        }
-        Ok(p)
-    }
-
-    fn check(self) -> Result<LpcaValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
-    }
-}
-
-impl_id_fit!(LpcaParams, LpcaValidParams);
+impl_fit!(LpcaParams, LpcaValidParams => IdEstimate);
 
 #[cfg(test)]
 mod tests {
@@ -192,6 +126,7 @@ mod tests {
 
     #[test]
     fn bad_parameters() {
+        use linfa::ParamGuard;
         for a in [0.0, 1.0, f64::NAN] {
             assert!(matches!(Lpca::params().alpha(a).check(), Err(Error::Param { name: "alpha", .. })));
         }

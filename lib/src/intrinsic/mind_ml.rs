@@ -36,20 +36,20 @@
 //! ```
 //! use lowdim::prelude::*;
 //! let x = benchmark_manifold(Benchmark::M7Roll, 1000, 0)?;
-//! let est = MindMl::params().k(20).fit_records(x.view())?;
+//! let est = MindMl::params().n_neighbors(20).fit_records(x.view())?;
 //! assert!((est.dimension() - 2.0).abs() < 0.3);
 //! assert!(est.pointwise().is_none());
 //! assert_eq!(est.curve().x().first(), Some(&1.0));
 //! # Ok::<(), lowdim::Error>(())
 //! ```
 
-use linfa::ParamGuard;
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use super::common::{check_records, impl_id_fit, knn_of, Distinct};
+use super::common::{check_records, knn_of, Distinct};
 use super::estimate::{IdCurve, IdEstimate};
 use crate::error::{Error, Result};
+use crate::estimator::{impl_fit, params};
 use crate::neighbors::KnnMethod;
 
 /// Which MiND-ML estimate.
@@ -64,113 +64,48 @@ pub enum MindMlVersion {
 /// MiND-ML; start from [`MindMl::params`].
 pub struct MindMl;
 
-impl MindMl {
-    /// The parameters, with scikit-dimension's defaults: `k` 20, `d_max` 10,
-    /// `version` [`MindMlVersion::Mlk`], `curve_k_max` `min(2k, n − 2)`,
-    /// `knn_method` [`KnnMethod::Exact`].
-    pub fn params() -> MindMlParams {
-        MindMlParams(MindMlValidParams { k: 20, d_max: 10, version: MindMlVersion::Mlk, curve_k_max: None, knn_method: KnnMethod::Exact })
+params! {
+    /// Checked MiND-ML parameters; see [`MindMl::params`] (scikit-dimension's
+    /// defaults).
+    MindMl("MiND-ML") => MindMlParams, MindMlValidParams {
+        /// The neighbour count `k` (scikit-dimension's `k`): the ratio uses the
+        /// nearest and the `(k+1)`-th neighbour; also below n_samples − 1 at fit.
+        n_neighbors: usize = 20 => 1..,
+        /// The largest dimension considered (scikit-dimension's `D`): the
+        /// estimate is capped there.
+        d_max: usize = 10 => 1..,
+        /// Which estimate.
+        version: MindMlVersion = MindMlVersion::Mlk,
+        /// The curve shows the estimate for every k in [1, curve_k_max]
+        /// (clipped to n − 2); at least `n_neighbors`; unset: `min(2·n_neighbors, n − 2)`.
+        curve_k_max: Option<usize> = None; from usize,
+        /// How the neighbour graph is searched.
+        knn_method: KnnMethod = KnnMethod::Exact,
     }
-}
-
-/// Checked MiND-ML parameters; see [`MindMl::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MindMlValidParams {
-    k: usize,
-    d_max: usize,
-    version: MindMlVersion,
-    curve_k_max: Option<usize>,
-    knn_method: KnnMethod,
-}
-
-/// Unchecked MiND-ML parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MindMlParams(MindMlValidParams);
-
-impl MindMlParams {
-    /// `k`: usize, default 20, in [1, n_samples − 1); the ratio uses the
-    /// nearest and the `(k+1)`-th neighbour.
-    pub fn k(mut self, k: usize) -> Self {
-        self.0.k = k;
-        self
-    }
-
-    /// `d_max` (scikit-dimension's `D`): usize, default 10, ≥ 1; the largest
-    /// dimension considered — the estimate is capped there.
-    pub fn d_max(mut self, d_max: usize) -> Self {
-        self.0.d_max = d_max;
-        self
-    }
-
-    /// `version`: default [`MindMlVersion::Mlk`].
-    pub fn version(mut self, version: MindMlVersion) -> Self {
-        self.0.version = version;
-        self
-    }
-
-    /// `curve_k_max`: usize ≥ k, default `min(2k, n − 2)`; the curve shows the
-    /// estimate for every k in [1, curve_k_max] (clipped to n − 2).
-    pub fn curve_k_max(mut self, curve_k_max: usize) -> Self {
-        self.0.curve_k_max = Some(curve_k_max);
-        self
-    }
-
-    /// `knn_method`: default [`KnnMethod::Exact`].
-    pub fn knn_method(mut self, knn_method: KnnMethod) -> Self {
-        self.0.knn_method = knn_method;
-        self
-    }
-}
-
-impl ParamGuard for MindMlParams {
-    type Checked = MindMlValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&MindMlValidParams> {
-        let p = &self.0;
-        if p.k < 1 {
-            return Err(Error::param("k", "of MiND-ML must be ≥ 1; got 0"));
+    check(p) {
+        if let Some(m) = p.curve_k_max.filter(|&m| m < p.n_neighbors) {
+            return Err(Error::param("curve_k_max", format!("of MiND-ML must be ≥ n_neighbors = {}; got {m}", p.n_neighbors)));
         }
-        if p.d_max < 1 {
-            return Err(Error::param("d_max", "of MiND-ML must be ≥ 1; got 0"));
-        }
-        if let Some(m) = p.curve_k_max.filter(|&m| m < p.k) {
-            return Err(Error::param("curve_k_max", format!("of MiND-ML must be ≥ k = {}; got {m}", p.k)));
-        }
-        Ok(p)
-    }
-
-    fn check(self) -> Result<MindMlValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
     }
 }
 
 impl MindMlValidParams {
-    /// The neighbour count.
-    pub fn k(&self) -> usize {
-        self.k
-    }
-
-    /// The largest dimension considered.
-    pub fn d_max(&self) -> usize {
-        self.d_max
-    }
-
-    /// Which estimate.
-    pub fn version(&self) -> MindMlVersion {
-        self.version
-    }
-
-    fn estimate(&self, x: ArrayView2<f64>) -> Result<IdEstimate> {
+    fn fit_impl(&self, x: ArrayView2<f64>) -> Result<IdEstimate> {
         const WHO: &str = "MiND-ML";
         check_records(WHO, x)?;
         let data = Distinct::new(x);
         let n = data.n_distinct();
-        if self.k + 1 >= n {
-            return Err(Error::param("k", format!("of {WHO} must be in [1, {} − 1) (the ratio needs k + 1 neighbours); got {}", data.bound(), self.k)));
+        if self.n_neighbors + 1 >= n {
+            return Err(Error::param(
+                "n_neighbors",
+                format!(
+                    "of {WHO} must be in [1, {} − 1) (the ratio needs n_neighbors + 1 neighbours); got {}",
+                    data.bound(),
+                    self.n_neighbors
+                ),
+            ));
         }
-        let k_max = self.curve_k_max.unwrap_or(2 * self.k).clamp(self.k, n - 2);
+        let k_max = self.curve_k_max.unwrap_or(2 * self.n_neighbors).clamp(self.n_neighbors, n - 2);
         let graph = knn_of(&data, k_max + 1, self.knn_method)?;
         let distances = graph.distances();
         let at = |k: usize| -> Option<f64> {
@@ -180,17 +115,28 @@ impl MindMlValidParams {
                 MindMlVersion::Mlk => maximiser(&logs, k, self.d_max),
             })
         };
-        let dimension = at(self.k).ok_or_else(|| {
-            Error::data(format!("the {} nearest neighbours of every point are equidistant, so MiND-ML has no information; increase k", self.k + 1))
+        let dimension = at(self.n_neighbors).ok_or_else(|| {
+            Error::data(format!(
+                "the {} nearest neighbours of every point are equidistant, so MiND-ML has no information; increase n_neighbors",
+                self.n_neighbors + 1
+            ))
         })?;
-        let curve = IdCurve::from_points("k (neighbours)", "intrinsic dimension", (1..=k_max).map(|k| (k as f64, at(k).unwrap_or(f64::NAN))))
-            .with_reference(&format!("estimate {dimension:.3}"), dimension)
-            .with_marked(self.k as f64, dimension);
+        let curve =
+            IdCurve::from_points("k (neighbours)", "intrinsic dimension", (1..=k_max).map(|k| (k as f64, at(k).unwrap_or(f64::NAN))))
+                .with_reference(&format!("estimate {dimension:.3}"), dimension)
+                .with_marked(self.n_neighbors as f64, dimension);
         let name = match self.version {
             MindMlVersion::Mlk => "MiND-MLk",
             MindMlVersion::Mli => "MiND-MLi",
         };
-        Ok(IdEstimate::new(format!("{name} (k = {}, D = {})", self.k, self.d_max), dimension, None, curve, x.nrows(), data.n_duplicates()))
+        Ok(IdEstimate::new(
+            format!("{name} (k = {}, D = {})", self.n_neighbors, self.d_max),
+            dimension,
+            None,
+            curve,
+            x.nrows(),
+            data.n_duplicates(),
+        ))
     }
 }
 
@@ -241,7 +187,7 @@ fn maximiser(logs: &[f64], k: usize, d_max: usize) -> f64 {
     0.5 * (lo + hi)
 }
 
-impl_id_fit!(MindMlParams, MindMlValidParams);
+impl_fit!(MindMlParams, MindMlValidParams => IdEstimate);
 
 #[cfg(test)]
 mod tests {
@@ -271,23 +217,24 @@ mod tests {
 
     #[test]
     fn bad_parameters() {
-        assert!(matches!(MindMl::params().k(0).check(), Err(Error::Param { name: "k", .. })));
+        use linfa::ParamGuard;
+        assert!(matches!(MindMl::params().n_neighbors(0).check(), Err(Error::Param { name: "n_neighbors", .. })));
         assert!(matches!(MindMl::params().d_max(0).check(), Err(Error::Param { name: "d_max", .. })));
-        assert!(matches!(MindMl::params().k(5).curve_k_max(4).check(), Err(Error::Param { name: "curve_k_max", .. })));
+        assert!(matches!(MindMl::params().n_neighbors(5).curve_k_max(4).check(), Err(Error::Param { name: "curve_k_max", .. })));
         let x = Array2::from_shape_fn((10, 2), |(i, j)| (i * i + j) as f64);
-        assert!(matches!(MindMl::params().k(9).fit_records(x.view()), Err(Error::Param { name: "k", .. })));
-        assert!(MindMl::params().k(8).fit_records(x.view()).is_ok());
+        assert!(matches!(MindMl::params().n_neighbors(9).fit_records(x.view()), Err(Error::Param { name: "n_neighbors", .. })));
+        assert!(MindMl::params().n_neighbors(8).fit_records(x.view()).is_ok());
     }
 
     #[test]
     fn bad_data() {
         let mut x = Array2::from_shape_fn((30, 2), |(i, j)| (i * 3 + j) as f64);
         x[[4, 0]] = f64::NAN;
-        assert!(matches!(MindMl::params().k(5).fit_records(x.view()), Err(Error::Data(_))));
+        assert!(matches!(MindMl::params().n_neighbors(5).fit_records(x.view()), Err(Error::Data(_))));
         // A regular 1-D grid: the two neighbours of a point are equidistant only
         // at k + 1 = 2 for interior points, so some information remains.
         let grid = Array2::from_shape_fn((30, 1), |(i, _)| i as f64);
-        assert!(MindMl::params().k(3).fit_records(grid.view()).is_ok());
+        assert!(MindMl::params().n_neighbors(3).fit_records(grid.view()).is_ok());
         let empty = Array2::<f64>::zeros((0, 3));
         assert!(matches!(MindMl::params().fit_records(empty.view()), Err(Error::Data(_))));
     }

@@ -36,111 +36,78 @@
 //! ```
 //! use lowdim::prelude::*;
 //! let x = benchmark_manifold(Benchmark::M7Roll, 1000, 0)?;
-//! let est = Mle::params().k(20).fit_records(x.view())?;
+//! let est = Mle::params().n_neighbors(20).fit_records(x.view())?;
 //! assert!((est.dimension() - 2.0).abs() < 0.3);
 //! assert_eq!(est.pointwise().unwrap().len(), 1000);
 //! assert_eq!(est.curve().x().first(), Some(&2.0));
 //! # Ok::<(), lowdim::Error>(())
 //! ```
 
-use linfa::ParamGuard;
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use super::common::{check_k, check_records, impl_id_fit, knn_of, Distinct};
+use super::common::{check_k, check_records, knn_of, Distinct};
 use super::estimate::{IdCurve, IdEstimate};
 use crate::error::{Error, Result};
+use crate::estimator::{impl_fit, params};
 use crate::neighbors::KnnMethod;
 
 /// Levina–Bickel maximum likelihood; start from [`Mle::params`].
 pub struct Mle;
 
-impl Mle {
-    /// The parameters, with their defaults: `k` 20 (scikit-dimension's
-    /// `n_neighbors`), `curve_k_max` `min(2k, n − 1)`, `knn_method`
-    /// [`KnnMethod::Exact`].
-    pub fn params() -> MleParams {
-        MleParams(MleValidParams { k: 20, curve_k_max: None, knn_method: KnnMethod::Exact })
+params! {
+    /// Checked MLE parameters; see [`Mle::params`].
+    Mle("MLE") => MleParams, MleValidParams {
+        /// Neighbours per point, the point itself not counted (scikit-dimension's
+        /// `n_neighbors`); also below n_samples at fit.
+        n_neighbors: usize = 20 => 2..,
+        /// The curve shows the global estimate for every k in [2, curve_k_max]
+        /// (clipped to n − 1); at least `n_neighbors`; unset: `min(2·n_neighbors, n − 1)`.
+        curve_k_max: Option<usize> = None; from usize,
+        /// `Auto` or `NnDescent` trade exactness for speed on large sets.
+        knn_method: KnnMethod = KnnMethod::Exact,
     }
-}
-
-/// Checked MLE parameters; see [`Mle::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MleValidParams {
-    k: usize,
-    curve_k_max: Option<usize>,
-    knn_method: KnnMethod,
-}
-
-/// Unchecked MLE parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MleParams(MleValidParams);
-
-impl MleParams {
-    /// `k`: usize, default 20, in [2, n_samples); neighbours per point (the
-    /// point itself not counted).
-    pub fn k(mut self, k: usize) -> Self {
-        self.0.k = k;
-        self
-    }
-
-    /// `curve_k_max`: usize ≥ k, default `min(2k, n − 1)`; the curve shows the
-    /// global estimate for every k in [2, curve_k_max] (clipped to n − 1).
-    pub fn curve_k_max(mut self, curve_k_max: usize) -> Self {
-        self.0.curve_k_max = Some(curve_k_max);
-        self
-    }
-
-    /// `knn_method`: default [`KnnMethod::Exact`]; `Auto` or `NnDescent` trade
-    /// exactness for speed on large sets.
-    pub fn knn_method(mut self, knn_method: KnnMethod) -> Self {
-        self.0.knn_method = knn_method;
-        self
+    check(p) {
+        if let Some(m) = p.curve_k_max.filter(|&m| m < p.n_neighbors) {
+            return Err(Error::param("curve_k_max", format!("of MLE must be ≥ n_neighbors = {}; got {m}", p.n_neighbors)));
+        }
     }
 }
 
 impl MleValidParams {
-    /// Neighbours per point.
-    pub fn k(&self) -> usize {
-        self.k
-    }
-
-    /// The largest k on the curve, if set.
-    pub fn curve_k_max(&self) -> Option<usize> {
-        self.curve_k_max
-    }
-
-    /// How the neighbour graph is searched.
-    pub fn knn_method(&self) -> KnnMethod {
-        self.knn_method
-    }
-
-    fn estimate(&self, x: ArrayView2<f64>) -> Result<IdEstimate> {
+    fn fit_impl(&self, x: ArrayView2<f64>) -> Result<IdEstimate> {
         const WHO: &str = "MLE";
         check_records(WHO, x)?;
         let data = Distinct::new(x);
-        check_k(WHO, "k", self.k, 2, &data)?;
+        check_k(WHO, "n_neighbors", self.n_neighbors, 2, &data)?;
         let n = data.n_distinct();
-        let k_max = self.curve_k_max.unwrap_or(2 * self.k).clamp(self.k, n - 1);
+        let k_max = self.curve_k_max.unwrap_or(2 * self.n_neighbors).clamp(self.n_neighbors, n - 1);
         let graph = knn_of(&data, k_max, self.knn_method)?;
         let inverses = inverse_estimates(graph.distances());
         // Global estimate at every k: the inverse of the mean inverse.
         let mean_inverse = |k: usize| inverses.column(k - 2).sum() / n as f64;
         let global = |k: usize| 1.0 / mean_inverse(k);
-        if mean_inverse(self.k) <= 0.0 {
+        if mean_inverse(self.n_neighbors) <= 0.0 {
             return Err(Error::data(format!(
                 "the {} nearest neighbours of every point are equidistant, so the MLE is unbounded; \
-                 increase k or check for data on a regular grid",
-                self.k
+                 increase n_neighbors or check for data on a regular grid",
+                self.n_neighbors
             )));
         }
-        let dimension = global(self.k);
-        let local: Vec<f64> = inverses.column(self.k - 2).iter().map(|&v| if v > 0.0 { 1.0 / v } else { f64::INFINITY }).collect();
+        let dimension = global(self.n_neighbors);
+        let local: Vec<f64> =
+            inverses.column(self.n_neighbors - 2).iter().map(|&v| if v > 0.0 { 1.0 / v } else { f64::INFINITY }).collect();
         let curve = IdCurve::from_points("k (neighbours)", "intrinsic dimension", (2..=k_max).map(|k| (k as f64, global(k))))
             .with_reference(&format!("estimate {dimension:.3}"), dimension)
-            .with_marked(self.k as f64, dimension);
-        Ok(IdEstimate::new(format!("MLE (k = {})", self.k), dimension, Some(data.spread(&local)), curve, x.nrows(), data.n_duplicates()))
+            .with_marked(self.n_neighbors as f64, dimension);
+        Ok(IdEstimate::new(
+            format!("MLE (k = {})", self.n_neighbors),
+            dimension,
+            Some(data.spread(&local)),
+            curve,
+            x.nrows(),
+            data.n_duplicates(),
+        ))
     }
 }
 
@@ -165,28 +132,7 @@ fn inverse_estimates(distances: ArrayView2<f64>) -> Array2<f64> {
     Array2::from_shape_fn((n, kk.saturating_sub(1)), |(i, c)| rows[i][c])
 }
 
-impl ParamGuard for MleParams {
-    type Checked = MleValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&MleValidParams> {
-        let p = &self.0;
-        if p.k < 2 {
-            return Err(Error::param("k", format!("of MLE must be ≥ 2; got {}", p.k)));
-        }
-        if let Some(m) = p.curve_k_max.filter(|&m| m < p.k) {
-            return Err(Error::param("curve_k_max", format!("of MLE must be ≥ k = {}; got {m}", p.k)));
-        }
-        Ok(p)
-    }
-
-    fn check(self) -> Result<MleValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
-    }
-}
-
-impl_id_fit!(MleParams, MleValidParams);
+impl_fit!(MleParams, MleValidParams => IdEstimate);
 
 #[cfg(test)]
 mod tests {
@@ -204,8 +150,9 @@ mod tests {
 
     #[test]
     fn bad_parameters() {
-        assert!(matches!(Mle::params().k(1).check(), Err(Error::Param { name: "k", .. })));
-        assert!(matches!(Mle::params().k(5).curve_k_max(4).check(), Err(Error::Param { name: "curve_k_max", .. })));
-        assert!(Mle::params().k(5).curve_k_max(5).check().is_ok());
+        use linfa::ParamGuard;
+        assert!(matches!(Mle::params().n_neighbors(1).check(), Err(Error::Param { name: "n_neighbors", .. })));
+        assert!(matches!(Mle::params().n_neighbors(5).curve_k_max(4).check(), Err(Error::Param { name: "curve_k_max", .. })));
+        assert!(Mle::params().n_neighbors(5).curve_k_max(5).check().is_ok());
     }
 }

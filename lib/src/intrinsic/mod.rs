@@ -9,7 +9,7 @@
 //! | correlation dimension (Grassberger–Procaccia) | [`CorrInt`] | global, curve vs scale | `corrint.rs` |
 //! | label sharpness K_F (Konz & Mazurowski) | [`LabelSharpness`] | labelled data, curve vs sample size | `label_sharpness.rs` |
 //!
-//! Every estimator is a parameter builder (`Mle::params().k(20)`) with
+//! Every estimator is a parameter builder (`Mle::params().n_neighbors(20)`) with
 //! `fit_records(x.view())` and linfa's `fit(&dataset)`, returning an
 //! [`IdEstimate`] that draws its [`IdCurve`] in the notebook. Defaults follow
 //! scikit-dimension 0.5. Shared helpers live in `common.rs`, the result type in

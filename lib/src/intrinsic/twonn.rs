@@ -40,16 +40,15 @@
 //! # Ok::<(), lowdim::Error>(())
 //! ```
 
-use linfa::ParamGuard;
 use ndarray::{ArrayView2, Axis};
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use super::common::{check_records, impl_id_fit, knn_of, Distinct};
+use super::common::{check_records, knn_of, Distinct};
 use super::estimate::{IdCurve, IdEstimate};
 use crate::data::seeded_rng;
 use crate::error::{Error, Result};
+use crate::estimator::{impl_fit, params};
 use crate::neighbors::KnnMethod;
 
 /// Smallest block of the decimation curve.
@@ -58,78 +57,22 @@ const MIN_BLOCK: usize = 20;
 /// TwoNN of Facco et al.; start from [`TwoNn::params`].
 pub struct TwoNn;
 
-impl TwoNn {
-    /// The parameters, with their defaults: `discard_fraction` 0.1 (as
-    /// scikit-dimension), `decimation` 4 levels, `seed` 0, `knn_method`
-    /// [`KnnMethod::Exact`].
-    pub fn params() -> TwoNnParams {
-        TwoNnParams(TwoNnValidParams { discard_fraction: 0.1, decimation: 4, seed: 0, knn_method: KnnMethod::Exact })
-    }
-}
-
-/// Checked TwoNN parameters; see [`TwoNn::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TwoNnValidParams {
-    discard_fraction: f64,
-    decimation: usize,
-    seed: u64,
-    knn_method: KnnMethod,
-}
-
-/// Unchecked TwoNN parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TwoNnParams(TwoNnValidParams);
-
-impl TwoNnParams {
-    /// `discard_fraction`: f64, default 0.1, in [0, 1); share of the largest
-    /// ratios `μ` left out of the fit.
-    pub fn discard_fraction(mut self, discard_fraction: f64) -> Self {
-        self.0.discard_fraction = discard_fraction;
-        self
-    }
-
-    /// `decimation`: usize ≥ 1, default 4; levels of the scale curve (1: the
-    /// full set only, no extra cost).
-    pub fn decimation(mut self, decimation: usize) -> Self {
-        self.0.decimation = decimation;
-        self
-    }
-
-    /// `seed`: u64, default 0; shuffles the points into the decimation blocks.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
-    }
-
-    /// `knn_method`: default [`KnnMethod::Exact`].
-    pub fn knn_method(mut self, knn_method: KnnMethod) -> Self {
-        self.0.knn_method = knn_method;
-        self
+params! {
+    /// Checked TwoNN parameters; see [`TwoNn::params`].
+    TwoNn("TwoNN") => TwoNnParams, TwoNnValidParams {
+        /// Share of the largest ratios `μ` left out of the fit (as scikit-dimension).
+        discard_fraction: f64 = 0.1 => 0.0..1.0,
+        /// Levels of the scale curve (1: the full set only, no extra cost).
+        decimation: usize = 4 => 1..,
+        /// Shuffles the points into the decimation blocks.
+        seed: u64 = 0,
+        /// How the neighbour graph is searched.
+        knn_method: KnnMethod = KnnMethod::Exact,
     }
 }
 
 impl TwoNnValidParams {
-    /// Share of the largest ratios left out of the fit.
-    pub fn discard_fraction(&self) -> f64 {
-        self.discard_fraction
-    }
-
-    /// Levels of the decimation curve.
-    pub fn decimation(&self) -> usize {
-        self.decimation
-    }
-
-    /// Seed of the decimation blocks.
-    pub fn seed(&self) -> u64 {
-        self.seed
-    }
-
-    /// How the neighbour graph is searched.
-    pub fn knn_method(&self) -> KnnMethod {
-        self.knn_method
-    }
-
-    fn estimate(&self, x: ArrayView2<f64>) -> Result<IdEstimate> {
+    fn fit_impl(&self, x: ArrayView2<f64>) -> Result<IdEstimate> {
         const WHO: &str = "TwoNN";
         check_records(WHO, x)?;
         let data = Distinct::new(x);
@@ -204,28 +147,7 @@ impl TwoNnValidParams {
     }
 }
 
-impl ParamGuard for TwoNnParams {
-    type Checked = TwoNnValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&TwoNnValidParams> {
-        let p = &self.0;
-        if !(0.0..1.0).contains(&p.discard_fraction) {
-            return Err(Error::param("discard_fraction", format!("of TwoNN must be in [0, 1); got {}", p.discard_fraction)));
-        }
-        if p.decimation == 0 {
-            return Err(Error::param("decimation", "of TwoNN must be ≥ 1; got 0"));
-        }
-        Ok(p)
-    }
-
-    fn check(self) -> Result<TwoNnValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
-    }
-}
-
-impl_id_fit!(TwoNnParams, TwoNnValidParams);
+impl_fit!(TwoNnParams, TwoNnValidParams => IdEstimate);
 
 #[cfg(test)]
 mod tests {
@@ -233,6 +155,7 @@ mod tests {
 
     #[test]
     fn bad_parameters() {
+        use linfa::ParamGuard;
         for f in [-0.1, 1.0, f64::NAN] {
             assert!(matches!(TwoNn::params().discard_fraction(f).check(), Err(Error::Param { name: "discard_fraction", .. })));
         }

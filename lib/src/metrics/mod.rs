@@ -40,6 +40,6 @@ pub use report::{
 };
 pub use shepard::{shepard_correlation, spearman};
 pub use sliced_wasserstein::{
-    sliced_wasserstein, sw_variance_curve, SlicedWasserstein, SlicedWassersteinParams, SwEstimate, SwEstimator, SwVarianceCurve,
+    sliced_wasserstein, sw_variance_curve, SlicedWasserstein, SlicedWassersteinParams, SlicedWassersteinValidParams, SwEstimate, SwEstimator, SwVarianceCurve,
 };
 pub use trustworthiness::{continuity, trustworthiness};

@@ -44,6 +44,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_finite, Error, Result};
+use crate::estimator::params;
 use crate::neighbors::rng::{derive, xoshiro};
 use crate::plot::{lines, Figure, Series};
 
@@ -90,69 +91,43 @@ pub struct SwEstimate {
 /// Sliced Wasserstein estimation; start from [`SlicedWasserstein::params`].
 pub struct SlicedWasserstein;
 
-impl SlicedWasserstein {
-    /// The parameters, with defaults: `p` 2, `n_projections` 100, `estimator`
-    /// [`SwEstimator::MonteCarlo`], `seed` 0.
-    pub fn params() -> SlicedWassersteinParams {
-        SlicedWassersteinParams { p: 2.0, n_projections: 100, estimator: SwEstimator::MonteCarlo, seed: 0 }
+params! {
+    /// Checked sliced Wasserstein parameters; see [`SlicedWasserstein::params`].
+    SlicedWasserstein("SlicedWasserstein") => SlicedWassersteinParams, SlicedWassersteinValidParams {
+        /// The order of `SW_p` (the control variates need 2).
+        p: f64 = 2.0 => 1.0..,
+        /// Directions (≥ 2 with a control variate).
+        n_projections: usize = 100 => 1..,
+        /// How the expectation over directions is estimated.
+        estimator: SwEstimator = SwEstimator::MonteCarlo,
+        /// Seeds the directions.
+        seed: u64 = 0,
+    }
+    check(p) {
+        if p.estimator != SwEstimator::MonteCarlo && p.p != 2.0 {
+            return Err(Error::param("estimator", format!("{:?} needs p = 2 (the Gaussian bounds are for W₂²); got p = {}", p.estimator, p.p)));
+        }
+        if p.estimator != SwEstimator::MonteCarlo && p.n_projections < 2 {
+            return Err(Error::param("n_projections", format!("of SlicedWasserstein with {:?} must be ≥ 2; got {}", p.estimator, p.n_projections)));
+        }
     }
 }
 
-/// Sliced Wasserstein parameters: a builder with consuming setters, checked
-/// when [`estimate`](Self::estimate) runs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SlicedWassersteinParams {
-    p: f64,
-    n_projections: usize,
-    estimator: SwEstimator,
-    seed: u64,
-}
-
+// An estimate compares two point clouds, so it is `estimate(x, y)` rather than
+// linfa's `Fit` on one dataset.
 impl SlicedWassersteinParams {
-    /// `p`: f64 ≥ 1, default 2 (the control variates need 2).
-    pub fn p(mut self, p: f64) -> Self {
-        self.p = p;
-        self
+    /// Checks the parameters and estimates `SW_p` between the rows of `x` and the rows of `y`.
+    pub fn estimate(&self, x: ArrayView2<f64>, y: ArrayView2<f64>) -> Result<SwEstimate> {
+        linfa::ParamGuard::check_ref(self)?.estimate(x, y)
     }
+}
 
-    /// `n_projections`: usize ≥ 1 (≥ 2 with a control variate), default 100.
-    pub fn n_projections(mut self, n: usize) -> Self {
-        self.n_projections = n;
-        self
-    }
-
-    /// `estimator`: default [`SwEstimator::MonteCarlo`].
-    pub fn estimator(mut self, estimator: SwEstimator) -> Self {
-        self.estimator = estimator;
-        self
-    }
-
-    /// `seed`: u64, default 0 (the directions).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
+impl SlicedWassersteinValidParams {
     /// Estimates `SW_p` between the rows of `x` and the rows of `y`.
     pub fn estimate(&self, x: ArrayView2<f64>, y: ArrayView2<f64>) -> Result<SwEstimate> {
-        self.check()?;
         check_clouds(x, y)?;
         let slices = Slices::new(x, y, self.p, self.n_projections, self.seed);
         Ok(slices.estimate(self.estimator, self.p))
-    }
-
-    fn check(&self) -> Result<()> {
-        if !(self.p.is_finite() && self.p >= 1.0) {
-            return Err(Error::param("p", format!("of SlicedWasserstein must be a finite number ≥ 1; got {}", self.p)));
-        }
-        if self.estimator != SwEstimator::MonteCarlo && self.p != 2.0 {
-            return Err(Error::param("estimator", format!("{:?} needs p = 2 (the Gaussian bounds are for W₂²); got p = {}", self.estimator, self.p)));
-        }
-        let min = if self.estimator == SwEstimator::MonteCarlo { 1 } else { 2 };
-        if self.n_projections < min {
-            return Err(Error::param("n_projections", format!("of SlicedWasserstein with {:?} must be ≥ {min}; got {}", self.estimator, self.n_projections)));
-        }
-        Ok(())
     }
 }
 
@@ -188,8 +163,8 @@ impl Slices {
                 (wasserstein_1d(px.to_vec(), py.to_vec(), p), lower, lower + vx + vy)
             })
             .collect();
-        let mx = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d));
-        let my = y.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d));
+        let mx = x.mean_axis(Axis(0)).expect("check_clouds refuses an empty x");
+        let my = y.mean_axis(Axis(0)).expect("check_clouds refuses an empty y");
         let dm = &mx - &my;
         let trace = |z: ArrayView2<f64>, m: &Array1<f64>| (&z - m).mapv(|v| v * v).sum() / z.nrows() as f64;
         let delta = dm.dot(&dm);
@@ -238,8 +213,8 @@ fn sample_mean_var(v: &[f64]) -> (f64, f64) {
 
 /// Mean and population variance of projections.
 fn mean_var(v: &Array1<f64>) -> (f64, f64) {
-    let m = v.mean().unwrap_or(0.0);
-    (m, v.mapv(|x| (x - m).powi(2)).mean().unwrap_or(0.0))
+    let m = v.mean().expect("a projection of a checked, non-empty cloud");
+    (m, v.mapv(|x| (x - m).powi(2)).mean().expect("a projection of a checked, non-empty cloud"))
 }
 
 /// `W_p^p` between the uniform empirical measures on `x` and `y`, by matching

@@ -30,7 +30,7 @@
 //! use lowdim::prelude::*;
 //! let target = text_corpus(50, &[0.0, 0.0, 1.0], 30, 1)?;
 //! let raw = text_corpus(500, &[1.0, 1.0, 1.0, 1.0], 30, 2)?;
-//! let sel = Dsir::params(100).seed(3).fit(&target.docs, &raw.docs)?;
+//! let sel = Dsir::params().k(100).seed(3).fit(&target.docs, &raw.docs)?;
 //! assert_eq!(sel.indices().len(), 100);
 //! assert!(sel.kl_reduction() > 0.0);
 //! # Ok::<(), lowdim::Error>(())
@@ -41,77 +41,41 @@ use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
 use super::{stream, uniform};
+use crate::estimator::required;
 use crate::error::{Error, Result};
+use crate::estimator::params;
 use crate::plot::{scatter, Color, Figure};
 
 const SMOOTH: f64 = 1e-8;
 
+const WHO: &str = "DSIR";
+
 /// DSIR data selection; start from [`Dsir::params`].
 pub struct Dsir;
 
-impl Dsir {
-    /// `k` ≥ 1 documents to select; defaults: `n_buckets` 10 000 (the paper's),
-    /// `gumbel` true, `seed` 0.
-    pub fn params(k: usize) -> DsirParams {
-        DsirParams(DsirValidParams { k, n_buckets: 10_000, gumbel: true, seed: 0 })
+params! {
+    /// Checked DSIR parameters; see [`Dsir::params`].
+    Dsir("DSIR") => DsirParams, DsirValidParams {
+        /// Documents to select, required (at most the number of raw documents).
+        k: Option<usize> = None => 1..; from usize,
+        /// Hash buckets of the n-gram features (the paper's 10 000).
+        n_buckets: usize = 10_000 => 1..,
+        /// False takes the top k weights deterministically.
+        gumbel: bool = true,
+        /// Seeds the Gumbel noise.
+        seed: u64 = 0,
+    }
+    check(p) {
+        required(WHO, "k", p.k)?;
     }
 }
 
-/// Checked DSIR parameters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DsirValidParams {
-    k: usize,
-    n_buckets: usize,
-    gumbel: bool,
-    seed: u64,
-}
-
-/// Unchecked DSIR parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DsirParams(DsirValidParams);
-
+// DSIR selects from two document lists, not from the rows of a matrix, so it
+// has its own `fit` instead of linfa's `Fit`.
 impl DsirParams {
-    /// `n_buckets`: usize ≥ 1, default 10 000; hash buckets of the n-gram features.
-    pub fn n_buckets(mut self, n_buckets: usize) -> Self {
-        self.0.n_buckets = n_buckets;
-        self
-    }
-
-    /// `gumbel`: bool, default true; false takes the top k weights deterministically.
-    pub fn gumbel(mut self, gumbel: bool) -> Self {
-        self.0.gumbel = gumbel;
-        self
-    }
-
-    /// `seed`: u64, default 0 (the Gumbel noise).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
-    }
-
     /// Checks the parameters and selects from `raw` towards `target`.
     pub fn fit(&self, target: &[String], raw: &[String]) -> Result<DsirSelection> {
         self.check_ref()?.fit(target, raw)
-    }
-}
-
-impl ParamGuard for DsirParams {
-    type Checked = DsirValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&DsirValidParams> {
-        if self.0.k == 0 {
-            return Err(Error::param("k", "of DSIR must be ≥ 1; got 0"));
-        }
-        if self.0.n_buckets == 0 {
-            return Err(Error::param("n_buckets", "of DSIR must be ≥ 1; got 0"));
-        }
-        Ok(&self.0)
-    }
-
-    fn check(self) -> Result<DsirValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
     }
 }
 
@@ -180,11 +144,12 @@ impl DsirSelection {
 impl DsirValidParams {
     /// Selects `k` documents of `raw` resembling `target`.
     pub fn fit(&self, target: &[String], raw: &[String]) -> Result<DsirSelection> {
+        let k = required(WHO, "k", self.k)?;
         if target.is_empty() {
             return Err(Error::param("target", "of DSIR must hold at least one document; got none"));
         }
-        if self.k > raw.len() {
-            return Err(Error::param("k", format!("of DSIR must be ≤ the number of raw documents = {}; got {}", raw.len(), self.k)));
+        if k > raw.len() {
+            return Err(Error::param("k", format!("of DSIR must be ≤ the number of raw documents = {}; got {k}", raw.len())));
         }
         let b = self.n_buckets;
         let target_feats: Vec<Vec<(usize, f64)>> = target.iter().map(|d| hashed_ngrams(d, b)).collect();
@@ -198,7 +163,7 @@ impl DsirValidParams {
             .collect();
         let mut order: Vec<usize> = (0..raw.len()).collect();
         order.sort_by(|&a, &c| keys[c].total_cmp(&keys[a]).then(a.cmp(&c)));
-        order.truncate(self.k);
+        order.truncate(k);
         let p_sel = distribution(&raw_feats, b, Some(&order)).unwrap_or_else(|| vec![0.0; b]);
         Ok(DsirSelection { kl_raw: kl(&p_t, &p_raw), kl_selected: kl(&p_t, &p_sel), indices: order, log_weights })
     }
@@ -282,23 +247,24 @@ mod tests {
     fn selects_the_target_topic() {
         let target = text_corpus(60, &[0.0, 0.0, 0.0, 1.0], 40, 1).unwrap();
         let raw = text_corpus(800, &[1.0, 1.0, 1.0, 1.0, 1.0], 40, 2).unwrap();
-        let sel = Dsir::params(120).seed(5).fit(&target.docs, &raw.docs).unwrap();
+        let sel = Dsir::params().k(120).seed(5).fit(&target.docs, &raw.docs).unwrap();
         let on_topic = sel.indices().iter().filter(|&&i| raw.topics[i] == 3).count();
         assert!(on_topic as f64 > 0.9 * 120.0, "{on_topic} of 120 on topic");
         assert!(sel.kl_reduction() > 0.5, "{}", sel.kl_reduction());
-        let top = Dsir::params(120).gumbel(false).fit(&target.docs, &raw.docs).unwrap();
+        let top = Dsir::params().k(120).gumbel(false).fit(&target.docs, &raw.docs).unwrap();
         assert!(top.kl_reduction() > 0.5);
-        assert_eq!(sel, Dsir::params(120).seed(5).fit(&target.docs, &raw.docs).unwrap());
+        assert_eq!(sel, Dsir::params().k(120).seed(5).fit(&target.docs, &raw.docs).unwrap());
         assert_eq!(sel.figure().unwrap().n_traces(), 2);
     }
 
     #[test]
     fn bad_input() {
         let docs = vec!["a b".to_string(), "c".to_string()];
-        assert!(matches!(Dsir::params(0).fit(&docs, &docs), Err(Error::Param { name: "k", .. })));
-        assert!(matches!(Dsir::params(3).fit(&docs, &docs), Err(Error::Param { name: "k", .. })));
-        assert!(matches!(Dsir::params(1).n_buckets(0).fit(&docs, &docs), Err(Error::Param { name: "n_buckets", .. })));
-        assert!(matches!(Dsir::params(1).fit(&[], &docs), Err(Error::Param { name: "target", .. })));
-        assert!(matches!(Dsir::params(1).fit(&["!!".to_string()], &docs), Err(Error::Data(_))));
+        assert!(matches!(Dsir::params().fit(&docs, &docs), Err(Error::Param { name: "k", .. })));
+        assert!(matches!(Dsir::params().k(0).fit(&docs, &docs), Err(Error::Param { name: "k", .. })));
+        assert!(matches!(Dsir::params().k(3).fit(&docs, &docs), Err(Error::Param { name: "k", .. })));
+        assert!(matches!(Dsir::params().k(1).n_buckets(0).fit(&docs, &docs), Err(Error::Param { name: "n_buckets", .. })));
+        assert!(matches!(Dsir::params().k(1).fit(&[], &docs), Err(Error::Param { name: "target", .. })));
+        assert!(matches!(Dsir::params().k(1).fit(&["!!".to_string()], &docs), Err(Error::Data(_))));
     }
 }

@@ -4,6 +4,7 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
+use crate::persist::impl_persist;
 use crate::error::Result;
 use crate::plot::{lines, scatter, Color, Figure, Series};
 
@@ -142,3 +143,5 @@ impl SamplingCurve {
         }
     }
 }
+
+impl_persist!(RowSample, "row sample");

@@ -24,22 +24,23 @@
 //! ```
 //! use lowdim::prelude::*;
 //! let (a, b) = heavy_row_regression(2000, 5, 5, 1)?;
-//! let s = LpSampling::params(1.0, 200).importance(Importance::Lewis).seed(3).fit_records(a.view())?;
+//! let s = LpSampling::params().p(1.0).m(200).importance(Importance::Lewis).seed(3).fit_records(a.view())?;
 //! assert_eq!(s.weights().len(), s.len());
 //! let fit = lp_regression(s.rows(a.view()).view(), s.entries(b.view()).view(), 1.0, Some(s.weights().view()))?;
 //! assert_eq!(fit.x.len(), 5);
 //! # Ok::<(), lowdim::Error>(())
 //! ```
 
-use linfa::ParamGuard;
 use ndarray::{Array1, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::irls::{lp_objective, lp_regression};
 use super::row_sample::{RowSample, SamplingCurve};
-use super::{check_matrix, check_p, leverage_scores, lewis_weights, stream, uniform};
+use super::{check_matrix, leverage_scores, lewis_weights, stream, uniform};
+use crate::estimator::required;
 use crate::error::{Error, Result};
+use crate::estimator::{impl_fit, params};
 use crate::neighbors::rng::derive;
 
 /// The importance scores rows are sampled by.
@@ -86,74 +87,36 @@ impl Importance {
 /// ℓp sensitivity sampling; start from [`LpSampling::params`].
 pub struct LpSampling;
 
-impl LpSampling {
-    /// `p` ≥ 1 (the ℓp of the regression) and `m` ≥ 1 (the expected number of
-    /// rows, before capping probabilities at 1); defaults: `importance`
-    /// [`Importance::Lewis`], `seed` 0.
-    pub fn params(p: f64, m: usize) -> LpSamplingParams {
-        LpSamplingParams(LpSamplingValidParams { p, m, importance: Importance::Lewis, seed: 0 })
+params! {
+    /// Checked parameters of [`LpSampling`]; see [`LpSampling::params`].
+    LpSampling("LpSampling") => LpSamplingParams, LpSamplingValidParams {
+        /// The ℓp of the regression, required.
+        p: Option<f64> = None => 1.0..; from f64,
+        /// The expected number of rows (before capping probabilities at 1), required.
+        m: Option<usize> = None => 1..; from usize,
+        /// The scores rows are sampled by.
+        importance: Importance = Importance::Lewis,
+        seed: u64 = 0,
     }
-}
-
-/// Checked parameters of [`LpSampling`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LpSamplingValidParams {
-    p: f64,
-    m: usize,
-    importance: Importance,
-    seed: u64,
-}
-
-/// Unchecked parameters of [`LpSampling`]: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LpSamplingParams(LpSamplingValidParams);
-
-impl LpSamplingParams {
-    /// `importance`: default [`Importance::Lewis`].
-    pub fn importance(mut self, importance: Importance) -> Self {
-        self.0.importance = importance;
-        self
-    }
-
-    /// `seed`: u64, default 0.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
-    }
-
-    /// Checks the parameters and samples rows of `a`.
-    pub fn fit_records(&self, a: ArrayView2<f64>) -> Result<RowSample> {
-        self.check_ref()?.fit_records(a)
+    check(p) {
+        required("LpSampling", "p", p.p)?;
+        required("LpSampling", "m", p.m)?;
     }
 }
 
 impl LpSamplingValidParams {
     /// Samples rows of `a` by the importance scores.
-    pub fn fit_records(&self, a: ArrayView2<f64>) -> Result<RowSample> {
-        let scores = self.importance.scores(a, self.p)?;
-        let mut s = sample_rows(scores.view(), self.m, self.seed)?;
-        s.method = format!("ℓ{} sampling by {}", self.p, self.importance.name());
+    fn fit_impl(&self, a: ArrayView2<f64>) -> Result<RowSample> {
+        let p = required("LpSampling", "p", self.p)?;
+        let m = required("LpSampling", "m", self.m)?;
+        let scores = self.importance.scores(a, p)?;
+        let mut s = sample_rows(scores.view(), m, self.seed)?;
+        s.method = format!("ℓ{p} sampling by {}", self.importance.name());
         Ok(s)
     }
 }
 
-impl ParamGuard for LpSamplingParams {
-    type Checked = LpSamplingValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&LpSamplingValidParams> {
-        check_p("LpSampling", self.0.p)?;
-        if self.0.m == 0 {
-            return Err(Error::param("m", "of LpSampling must be ≥ 1; got 0"));
-        }
-        Ok(&self.0)
-    }
-
-    fn check(self) -> Result<LpSamplingValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
-    }
-}
+impl_fit!(LpSamplingParams, LpSamplingValidParams => RowSample);
 
 /// Bernoulli sampling by scores: row `i` kept with probability
 /// `pᵢ = min(1, m·qᵢ/Σq)` and weight `1/pᵢ`. `scores` finite, ≥ 0, not all
@@ -255,7 +218,7 @@ mod tests {
         let (a, b) = heavy_row_regression(3000, 4, 6, 5).unwrap();
         let run = |threads: usize| {
             rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
-                let s = LpSampling::params(1.0, 150).seed(9).fit_records(a.view()).unwrap();
+                let s = LpSampling::params().p(1.0).m(150).seed(9).fit_records(a.view()).unwrap();
                 let c = lp_sampling_curve(a.view(), b.view(), 1.0, &[60, 120], &[Importance::Uniform, Importance::Lewis], 3, 9).unwrap();
                 (s, c)
             })
@@ -276,8 +239,10 @@ mod tests {
     #[test]
     fn bad_parameters() {
         let a = ndarray::Array2::<f64>::ones((5, 1));
-        assert!(matches!(LpSampling::params(0.5, 3).fit_records(a.view()), Err(Error::Param { name: "p", .. })));
-        assert!(matches!(LpSampling::params(1.0, 0).fit_records(a.view()), Err(Error::Param { name: "m", .. })));
+        assert!(matches!(LpSampling::params().m(3).fit_records(a.view()), Err(Error::Param { name: "p", .. })));
+        assert!(matches!(LpSampling::params().p(1.0).fit_records(a.view()), Err(Error::Param { name: "m", .. })));
+        assert!(matches!(LpSampling::params().p(0.5).m(3).fit_records(a.view()), Err(Error::Param { name: "p", .. })));
+        assert!(matches!(LpSampling::params().p(1.0).m(0).fit_records(a.view()), Err(Error::Param { name: "m", .. })));
         let zeros = Array1::<f64>::zeros(3);
         assert!(matches!(sample_rows(zeros.view(), 1, 0), Err(Error::Param { name: "scores", .. })));
         assert!(matches!(sample_rows(Array1::from(vec![f64::NAN]).view(), 1, 0), Err(Error::Param { name: "scores", .. })));

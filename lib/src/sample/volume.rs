@@ -33,7 +33,7 @@
 //! use lowdim::prelude::*;
 //! let x = Array1::linspace(-1.0, 1.0, 2001);
 //! let phi = legendre_features(x.view(), 10)?;
-//! let s = VolumeSampling::params(20).method(VolumeMethod::VolumeRescaled).seed(1).fit_records(phi.view())?;
+//! let s = VolumeSampling::params().n(20).method(VolumeMethod::VolumeRescaled).seed(1).fit_records(phi.view())?;
 //! assert_eq!(s.len(), 20);
 //! let f = x.mapv(|t| 1.0 / (1.0 + 25.0 * t * t));
 //! let coef = weighted_least_squares(s.rows(phi.view()).view(), s.entries(f.view()).view(), s.weights().view())?;
@@ -41,14 +41,15 @@
 //! # Ok::<(), lowdim::Error>(())
 //! ```
 
-use linfa::ParamGuard;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::row_sample::RowSample;
 use super::{check_matrix, stream};
+use crate::estimator::required;
 use crate::error::{check_finite, Error, Result};
+use crate::estimator::{impl_fit, params};
 use crate::linalg::whitening_map;
 use crate::neighbors::rng::{derive, xoshiro};
 
@@ -93,64 +94,25 @@ pub fn legendre_features(x: ArrayView1<f64>, m: usize) -> Result<Array2<f64>> {
 /// Sampling for weighted least squares; start from [`VolumeSampling::params`].
 pub struct VolumeSampling;
 
-impl VolumeSampling {
-    /// `n` ≥ 1 points; defaults: `method` [`VolumeMethod::VolumeRescaled`], `seed` 0.
-    pub fn params(n: usize) -> VolumeSamplingParams {
-        VolumeSamplingParams(VolumeSamplingValidParams { n, method: VolumeMethod::VolumeRescaled, seed: 0 })
+params! {
+    /// Checked parameters of [`VolumeSampling`]; see [`VolumeSampling::params`].
+    VolumeSampling("VolumeSampling") => VolumeSamplingParams, VolumeSamplingValidParams {
+        /// Points to draw, required (what each method allows of it depends on
+        /// rank(phi), checked at fit).
+        n: Option<usize> = None => 1..; from usize,
+        /// How the points are drawn.
+        method: VolumeMethod = VolumeMethod::VolumeRescaled,
+        seed: u64 = 0,
     }
-}
-
-/// Checked parameters of [`VolumeSampling`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct VolumeSamplingValidParams {
-    n: usize,
-    method: VolumeMethod,
-    seed: u64,
-}
-
-/// Unchecked parameters of [`VolumeSampling`]: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct VolumeSamplingParams(VolumeSamplingValidParams);
-
-impl VolumeSamplingParams {
-    /// `method`: default [`VolumeMethod::VolumeRescaled`].
-    pub fn method(mut self, method: VolumeMethod) -> Self {
-        self.0.method = method;
-        self
-    }
-
-    /// `seed`: u64, default 0.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
-    }
-
-    /// Checks the parameters and draws points from the rows of `phi`.
-    pub fn fit_records(&self, phi: ArrayView2<f64>) -> Result<RowSample> {
-        self.check_ref()?.fit_records(phi)
-    }
-}
-
-impl ParamGuard for VolumeSamplingParams {
-    type Checked = VolumeSamplingValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&VolumeSamplingValidParams> {
-        if self.0.n == 0 {
-            return Err(Error::param("n", "of VolumeSampling must be ≥ 1; got 0"));
-        }
-        Ok(&self.0)
-    }
-
-    fn check(self) -> Result<VolumeSamplingValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
+    check(p) {
+        required("VolumeSampling", "n", p.n)?;
     }
 }
 
 impl VolumeSamplingValidParams {
     /// Draws `n` points from the rows of `phi` (`N × m` features).
-    pub fn fit_records(&self, phi: ArrayView2<f64>) -> Result<RowSample> {
+    fn fit_impl(&self, phi: ArrayView2<f64>) -> Result<RowSample> {
+        let n = required("VolumeSampling", "n", self.n)?;
         check_matrix("VolumeSampling", phi)?;
         let big_n = phi.nrows();
         let q = phi.dot(&whitening_map(phi));
@@ -159,7 +121,6 @@ impl VolumeSamplingValidParams {
             return Err(Error::data("the features phi are all zero; no basis to sample for"));
         }
         let tau = q.map_axis(Axis(1), |r| r.dot(&r));
-        let n = self.n;
         let bad = |rule: String| Err(Error::param("n", format!("of VolumeSampling with {:?} {rule}; got {n}", self.method)));
         let indices = match self.method {
             VolumeMethod::Iid => iid(&tau, n, derive(self.seed, stream::DPP, 0)),
@@ -179,6 +140,8 @@ impl VolumeSamplingValidParams {
         Ok(RowSample::new(format!("{:?} sampling, n = {n}, m = {m}", self.method), indices, weights, density))
     }
 }
+
+impl_fit!(VolumeSamplingParams, VolumeSamplingValidParams => RowSample);
 
 /// `n` iid draws of row `i` with probability `τᵢ / Στ`.
 fn iid(tau: &Array1<f64>, n: usize, seed: u64) -> Vec<usize> {
@@ -283,7 +246,7 @@ mod tests {
         let f = x.mapv(|t| 1.0 - 2.0 * t + t.powi(4));
         for method in [VolumeMethod::ProjectionDpp, VolumeMethod::VolumeRescaled, VolumeMethod::RepeatedDpp] {
             let n = if method == VolumeMethod::ProjectionDpp { 5 } else { 10 };
-            let s = VolumeSampling::params(n).method(method).seed(3).fit_records(phi.view()).unwrap();
+            let s = VolumeSampling::params().n(n).method(method).seed(3).fit_records(phi.view()).unwrap();
             assert_eq!(s.len(), n);
             let coef = weighted_least_squares(s.rows(phi.view()).view(), s.entries(f.view()).view(), s.weights().view()).unwrap();
             let err = (phi.dot(&coef) - &f).iter().fold(0.0f64, |m, v| m.max(v.abs()));
@@ -294,16 +257,17 @@ mod tests {
     #[test]
     fn bad_input() {
         let phi = legendre_features(grid(50).view(), 4).unwrap();
-        assert!(matches!(VolumeSampling::params(0).fit_records(phi.view()), Err(Error::Param { name: "n", .. })));
-        let dpp = |n| VolumeSampling::params(n).method(VolumeMethod::ProjectionDpp).fit_records(phi.view());
+        assert!(matches!(VolumeSampling::params().fit_records(phi.view()), Err(Error::Param { name: "n", .. })));
+        assert!(matches!(VolumeSampling::params().n(0).fit_records(phi.view()), Err(Error::Param { name: "n", .. })));
+        let dpp = |n| VolumeSampling::params().n(n).method(VolumeMethod::ProjectionDpp).fit_records(phi.view());
         assert!(matches!(dpp(5), Err(Error::Param { name: "n", .. })));
-        let vr = VolumeSampling::params(3).method(VolumeMethod::VolumeRescaled).fit_records(phi.view());
+        let vr = VolumeSampling::params().n(3).method(VolumeMethod::VolumeRescaled).fit_records(phi.view());
         assert!(matches!(vr, Err(Error::Param { name: "n", .. })));
-        let rep = VolumeSampling::params(6).method(VolumeMethod::RepeatedDpp).fit_records(phi.view());
+        let rep = VolumeSampling::params().n(6).method(VolumeMethod::RepeatedDpp).fit_records(phi.view());
         assert!(matches!(rep, Err(Error::Param { name: "n", .. })));
         assert!(matches!(legendre_features(grid(5).view(), 0), Err(Error::Param { name: "m", .. })));
         assert!(matches!(legendre_features(Array1::from(vec![2.0]).view(), 2), Err(Error::Param { name: "x", .. })));
         let zeros = Array2::<f64>::zeros((5, 2));
-        assert!(matches!(VolumeSampling::params(2).fit_records(zeros.view()), Err(Error::Data(_))));
+        assert!(matches!(VolumeSampling::params().n(2).fit_records(zeros.view()), Err(Error::Data(_))));
     }
 }

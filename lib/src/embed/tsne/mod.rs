@@ -35,7 +35,7 @@
 //! ```
 //! use lowdim::prelude::*;
 //! let x = swiss_roll(300, 0.05, 1)?.records().to_owned();
-//! let tsne = Tsne::params(2).perplexity(20.0).max_iter(300).seed(3).fit_records(x.view())?;
+//! let tsne = Tsne::params().perplexity(20.0).max_iter(300).seed(3).fit_records(x.view())?;
 //! assert_eq!(tsne.embedding().dim(), (300, 2));
 //! assert!(tsne.kl_divergence().is_finite());
 //! # Ok::<(), lowdim::Error>(())
@@ -45,19 +45,21 @@ mod affinities;
 mod barnes_hut;
 mod gradient;
 
-use linfa::{DatasetBase, ParamGuard};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::randomized_pca::{normal, RandomizedPca};
+use super::shared::{display, embedding_figure};
 use affinities::{conditional_row, Sparse};
 use gradient::{Descent, Optimiser};
 use crate::display::Progress;
 use crate::error::{check_finite, Error, Result};
+use crate::estimator::{impl_fit, params, TargetValues};
+use crate::persist::impl_persist;
 use crate::neighbors::rng::{derive, xoshiro};
 use crate::neighbors::{KnnMethod, KnnParams};
-use crate::plot::{scatter, Color, Figure};
+use crate::plot::Figure;
 
 /// Random stream of the random start.
 const STREAM_INIT: u64 = 0x75E_0001;
@@ -82,50 +84,41 @@ pub struct Tsne {
     n_iter: usize,
     learning_rate: f64,
     params: TsneValidParams,
+    coloring: TargetValues,
 }
 
-/// Checked t-SNE parameters; see [`Tsne::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TsneValidParams {
-    n_components: usize,
-    perplexity: f64,
-    early_exaggeration: f64,
-    learning_rate: Option<f64>,
-    max_iter: usize,
-    n_iter_without_progress: usize,
-    min_grad_norm: f64,
-    theta: f64,
-    init: TsneInit,
-    seed: u64,
-    knn_method: KnnMethod,
+params! {
+    /// Checked t-SNE parameters, scikit-learn's defaults; see [`Tsne::params`].
+    Tsne("t-SNE") => TsneParams, TsneValidParams {
+        /// The output dimension: 1, 2 or 3 (the Barnes–Hut tree's limit).
+        n_components: usize = 2 => 1..=3,
+        /// The effective number of neighbours each point attends to; also
+        /// below n_samples at fit.
+        perplexity: f64 = 30.0 => above(0.0),
+        /// How much `P` is magnified during the first 250 iterations (wider
+        /// gaps between clusters).
+        early_exaggeration: f64 = 12.0 => 1.0..,
+        /// The step size; unset: "auto" = `max(n / early_exaggeration / 4, 50)`.
+        learning_rate: Option<f64> = None => above(0.0); from f64,
+        /// Iterations in all; at least the 250 of the exaggerated phase.
+        max_iter: usize = 1000 => 250..,
+        /// Stop after this many iterations without a lower KL divergence
+        /// (checked every 50).
+        n_iter_without_progress: usize = 300 => 1..,
+        /// Stop when the gradient norm falls below this.
+        min_grad_norm: f64 = 1e-7 => 0.0..,
+        /// Barnes–Hut accuracy (0 is exact and `O(n²)` per iteration).
+        theta: f64 = 0.5 => 0.0..=1.0,
+        /// How the embedding starts.
+        init: TsneInit = TsneInit::Pca,
+        /// The random start and the PCA start's test matrix (and NN-descent's seed).
+        seed: u64 = 0,
+        /// `Exact` as scikit-learn; `NnDescent` is faster on large sets.
+        knn_method: KnnMethod = KnnMethod::Exact,
+    }
 }
-
-/// Unchecked t-SNE parameters: a builder with consuming setters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TsneParams(TsneValidParams);
 
 impl Tsne {
-    /// The parameters, with scikit-learn's defaults: `perplexity` 30,
-    /// `early_exaggeration` 12, `learning_rate` auto (`max(n / 12 / 4, 50)`),
-    /// `max_iter` 1000, `n_iter_without_progress` 300, `min_grad_norm` 1e-7,
-    /// `theta` 0.5, `init` [`TsneInit::Pca`], `seed` 0, `knn_method`
-    /// [`KnnMethod::Exact`].
-    pub fn params(n_components: usize) -> TsneParams {
-        TsneParams(TsneValidParams {
-            n_components,
-            perplexity: 30.0,
-            early_exaggeration: 12.0,
-            learning_rate: None,
-            max_iter: 1000,
-            n_iter_without_progress: 300,
-            min_grad_norm: 1e-7,
-            theta: 0.5,
-            init: TsneInit::Pca,
-            seed: 0,
-            knn_method: KnnMethod::Exact,
-        })
-    }
-
     /// The embedding, `n × n_components`.
     pub fn embedding(&self) -> &Array2<f64> {
         &self.embedding
@@ -151,154 +144,21 @@ impl Tsne {
         &self.params
     }
 
-    /// A scatter of the embedding (2-D or 3-D), coloured by `labels` when given.
-    pub fn figure(&self, labels: Option<&[usize]>) -> Result<Figure> {
-        let (n, c) = self.embedding.dim();
-        let points = if c == 1 { Array2::from_shape_fn((n, 2), |(i, j)| if j == 0 { self.embedding[[i, 0]] } else { 0.0 }) } else { self.embedding.clone() };
-        let color = labels.map_or(Color::None, Color::Labels);
-        let axes: Vec<String> = (1..=points.ncols()).map(|i| format!("t-SNE {i}")).collect();
-        let axes: Vec<&str> = axes.iter().map(String::as_str).collect();
-        Ok(scatter(points.view(), color)?.title(&format!("t-SNE of {n} points (perplexity {})", self.params.perplexity)).axis_labels(&axes))
+    /// A scatter of the embedding, coloured by the training targets.
+    pub fn figure(&self) -> Result<Figure> {
+        let title = format!("t-SNE of {} points (perplexity {})", self.embedding.nrows(), self.params.perplexity);
+        embedding_figure(&self.embedding, &self.coloring, &title, "t-SNE")
     }
 
-    /// Shows [`figure`](Tsne::figure) (uncoloured) as a cell's output in the notebook.
+    /// Shows [`figure`](Self::figure) as a cell's output in the notebook.
     pub fn evcxr_display(&self) {
-        match self.figure(None) {
-            Ok(fig) => fig.evcxr_display(),
-            Err(e) => println!("EVCXR_BEGIN_CONTENT text/plain\nt-SNE embedding (no figure: {e})\nEVCXR_END_CONTENT"),
-        }
-    }
-}
-
-impl TsneParams {
-    /// `perplexity`: f64, default 30, > 0 and < n_samples; the effective number
-    /// of neighbours each point attends to.
-    pub fn perplexity(mut self, perplexity: f64) -> Self {
-        self.0.perplexity = perplexity;
-        self
-    }
-
-    /// `early_exaggeration`: f64, default 12, ≥ 1; how much `P` is magnified
-    /// during the first 250 iterations (wider gaps between clusters).
-    pub fn early_exaggeration(mut self, early_exaggeration: f64) -> Self {
-        self.0.early_exaggeration = early_exaggeration;
-        self
-    }
-
-    /// `learning_rate`: f64 > 0, default auto = `max(n / early_exaggeration / 4, 50)`.
-    pub fn learning_rate(mut self, learning_rate: f64) -> Self {
-        self.0.learning_rate = Some(learning_rate);
-        self
-    }
-
-    /// `max_iter`: usize, default 1000, ≥ 250 (the exaggerated phase alone is 250).
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.0.max_iter = max_iter;
-        self
-    }
-
-    /// `n_iter_without_progress`: usize, default 300, ≥ 1; stop after this many
-    /// iterations without a lower KL divergence (checked every 50).
-    pub fn n_iter_without_progress(mut self, n: usize) -> Self {
-        self.0.n_iter_without_progress = n;
-        self
-    }
-
-    /// `min_grad_norm`: f64, default 1e-7, ≥ 0; stop when the gradient norm falls below it.
-    pub fn min_grad_norm(mut self, min_grad_norm: f64) -> Self {
-        self.0.min_grad_norm = min_grad_norm;
-        self
-    }
-
-    /// `theta`: f64, default 0.5, in [0, 1]; Barnes–Hut accuracy (0 is exact
-    /// and `O(n²)` per iteration).
-    pub fn theta(mut self, theta: f64) -> Self {
-        self.0.theta = theta;
-        self
-    }
-
-    /// `init`: default [`TsneInit::Pca`].
-    pub fn init(mut self, init: TsneInit) -> Self {
-        self.0.init = init;
-        self
-    }
-
-    /// `seed`: u64, default 0; the random start and the PCA start's test matrix.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
-        self
-    }
-
-    /// `knn_method`: default [`KnnMethod::Exact`] (as scikit-learn);
-    /// `NnDescent` is faster on large sets.
-    pub fn knn_method(mut self, knn_method: KnnMethod) -> Self {
-        self.0.knn_method = knn_method;
-        self
-    }
-
-    /// Checks the parameters and embeds the rows of `records`.
-    pub fn fit_records(&self, records: ArrayView2<f64>) -> Result<Tsne> {
-        self.check_ref()?.fit_records(records)
-    }
-
-    /// Checks the parameters and embeds the records of `dataset` (targets are ignored).
-    pub fn fit<T>(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<Tsne> {
-        self.check_ref()?.fit_records(dataset.records.view())
-    }
-}
-
-impl ParamGuard for TsneParams {
-    type Checked = TsneValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&TsneValidParams> {
-        let p = &self.0;
-        if !(1..=3).contains(&p.n_components) {
-            return Err(Error::param("n_components", format!("of t-SNE must be 1, 2 or 3 (Barnes–Hut); got {}", p.n_components)));
-        }
-        if !(p.perplexity.is_finite() && p.perplexity > 0.0) {
-            return Err(Error::param("perplexity", format!("of t-SNE must be > 0; got {}", p.perplexity)));
-        }
-        if !(p.early_exaggeration.is_finite() && p.early_exaggeration >= 1.0) {
-            return Err(Error::param("early_exaggeration", format!("of t-SNE must be ≥ 1; got {}", p.early_exaggeration)));
-        }
-        if let Some(lr) = p.learning_rate.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
-            return Err(Error::param("learning_rate", format!("of t-SNE must be > 0; got {lr}")));
-        }
-        if p.max_iter < EXPLORATION_ITER {
-            return Err(Error::param("max_iter", format!("of t-SNE must be ≥ {EXPLORATION_ITER}; got {}", p.max_iter)));
-        }
-        if p.n_iter_without_progress == 0 {
-            return Err(Error::param("n_iter_without_progress", "of t-SNE must be ≥ 1; got 0"));
-        }
-        if !(p.min_grad_norm.is_finite() && p.min_grad_norm >= 0.0) {
-            return Err(Error::param("min_grad_norm", format!("of t-SNE must be ≥ 0; got {}", p.min_grad_norm)));
-        }
-        if !(0.0..=1.0).contains(&p.theta) {
-            return Err(Error::param("theta", format!("of t-SNE must be in [0, 1]; got {}", p.theta)));
-        }
-        Ok(p)
-    }
-
-    fn check(self) -> Result<TsneValidParams> {
-        self.check_ref()?;
-        Ok(self.0)
+        display(self.figure(), "t-SNE embedding");
     }
 }
 
 impl TsneValidParams {
-    /// Output dimension.
-    pub fn n_components(&self) -> usize {
-        self.n_components
-    }
-
-    /// The perplexity.
-    pub fn perplexity(&self) -> f64 {
-        self.perplexity
-    }
-
-    /// Embeds the rows of `records`.
-    pub fn fit_records(&self, x: ArrayView2<f64>) -> Result<Tsne> {
+    /// Embeds the rows of `x`, keeping `coloring` for the figure.
+    fn fit_impl(&self, x: ArrayView2<f64>, coloring: TargetValues) -> Result<Tsne> {
         let (n, d) = x.dim();
         if n < 2 || d == 0 {
             return Err(Error::data(format!("t-SNE needs at least 2 rows and 1 column; got {n} × {d}")));
@@ -307,6 +167,7 @@ impl TsneValidParams {
             return Err(Error::param("perplexity", format!("of t-SNE must be < n_samples = {n}; got {}", self.perplexity)));
         }
         check_finite("X of t-SNE", &x)?;
+        coloring.check_len(n)?;
         // One memory order for every input, so the products round the same way.
         let x = x.as_standard_layout();
         let x = x.view();
@@ -324,13 +185,8 @@ impl TsneValidParams {
             (kl, state.it)
         };
         progress.finish();
-        let embedding = Array2::from_shape_vec((n, self.n_components), opt.y).map_err(|e| Error::data(e.to_string()))?;
-        Ok(Tsne { embedding, kl_divergence: kl, n_iter: it + 1, learning_rate, params: self.clone() })
-    }
-
-    /// Embeds the records of `dataset` (targets are ignored).
-    pub fn fit<T>(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<Tsne> {
-        self.fit_records(dataset.records.view())
+        let embedding = Array2::from_shape_vec((n, self.n_components), opt.y).map_err(|e| Error::internal(format!("the t-SNE coordinates do not fill {n} × {}: {e}", self.n_components)))?;
+        Ok(Tsne { embedding, kl_divergence: kl, n_iter: it + 1, learning_rate, params: self.clone(), coloring })
     }
 
     /// The symmetric joint probabilities `P` over the kNN edges.
@@ -369,7 +225,7 @@ impl TsneValidParams {
                 if x.ncols() < c {
                     return Err(Error::param("init", format!("TsneInit::Pca needs n_features ≥ n_components = {c}; got {} features (use TsneInit::Random)", x.ncols())));
                 }
-                let pca = RandomizedPca::params(c).seed(self.seed).fit_records(x)?;
+                let pca = RandomizedPca::params().n_components(c).seed(self.seed).fit_records(x)?;
                 let y = pca.transform(x)?;
                 let std = y.column(0).std(0.0);
                 if std > 0.0 {
@@ -383,13 +239,8 @@ impl TsneValidParams {
     }
 }
 
-impl<T> linfa::traits::Fit<Array2<f64>, T, Error> for TsneValidParams {
-    type Object = Tsne;
-
-    fn fit(&self, dataset: &DatasetBase<Array2<f64>, T>) -> Result<Tsne> {
-        self.fit_records(dataset.records.view())
-    }
-}
+impl_fit!(TsneParams, TsneValidParams => Tsne, targets);
+impl_persist!(Tsne, "t-SNE model");
 
 /// `x` minus its column means, used by tests.
 #[cfg(test)]
@@ -401,6 +252,7 @@ fn centre(x: &Array2<f64>) -> Array2<f64> {
 mod tests {
     use super::barnes_hut::Tree;
     use super::*;
+    use linfa::ParamGuard;
     use crate::data::{blobs, swiss_roll};
     use crate::metrics::trustworthiness;
 
@@ -435,7 +287,7 @@ mod tests {
     #[test]
     fn swiss_roll_is_trustworthy() {
         let x = swiss_roll(400, 0.0, 2).unwrap().records().to_owned();
-        let t = Tsne::params(2).seed(1).fit_records(x.view()).unwrap();
+        let t = Tsne::params().seed(1).fit_records(x.view()).unwrap();
         let tw = trustworthiness(x.view(), t.embedding().view(), 10).unwrap();
         assert!(tw > 0.95, "trustworthiness {tw}");
         assert!(t.kl_divergence() > 0.0 && t.kl_divergence() < 2.0, "{}", t.kl_divergence());
@@ -445,9 +297,11 @@ mod tests {
     fn blobs_stay_apart_and_random_init_works() {
         let ds = blobs(300, 3, 5, 0.5, 4).unwrap();
         let x = ds.records().to_owned();
-        let t = Tsne::params(2).perplexity(20.0).init(TsneInit::Random).seed(2).fit_records(x.view()).unwrap();
+        let t = Tsne::params().perplexity(20.0).init(TsneInit::Random).seed(2).fit(&ds).unwrap();
         let tw = trustworthiness(x.view(), t.embedding().view(), 10).unwrap();
         assert!(tw > 0.9, "trustworthiness {tw}");
+        // The figure colours by the labels kept at fit: one trace per blob.
+        assert_eq!(t.figure().unwrap().n_traces(), 3);
         let e = centre(t.embedding());
         assert!(e.iter().all(|v| v.is_finite()));
     }
@@ -457,7 +311,7 @@ mod tests {
         let x = swiss_roll(250, 0.05, 3).unwrap().records().to_owned();
         let fortran = x.t().as_standard_layout().into_owned().reversed_axes();
         let run = |t: usize, x: ArrayView2<f64>| {
-            rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| Tsne::params(2).max_iter(300).seed(5).fit_records(x).unwrap())
+            rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| Tsne::params().max_iter(300).seed(5).fit_records(x).unwrap())
         };
         let one = run(1, x.view());
         assert_eq!(one, run(4, x.view()));
@@ -468,28 +322,28 @@ mod tests {
     #[test]
     fn bad_parameters() {
         let bad = |p: TsneParams, name: &str| assert!(matches!(p.check(), Err(Error::Param { name: n, .. }) if n == name));
-        bad(Tsne::params(0), "n_components");
-        bad(Tsne::params(4), "n_components");
-        bad(Tsne::params(2).perplexity(0.0), "perplexity");
-        bad(Tsne::params(2).early_exaggeration(0.5), "early_exaggeration");
-        bad(Tsne::params(2).learning_rate(-1.0), "learning_rate");
-        bad(Tsne::params(2).max_iter(100), "max_iter");
-        bad(Tsne::params(2).n_iter_without_progress(0), "n_iter_without_progress");
-        bad(Tsne::params(2).min_grad_norm(f64::NAN), "min_grad_norm");
-        bad(Tsne::params(2).theta(1.5), "theta");
+        bad(Tsne::params().n_components(0), "n_components");
+        bad(Tsne::params().n_components(4), "n_components");
+        bad(Tsne::params().perplexity(0.0), "perplexity");
+        bad(Tsne::params().early_exaggeration(0.5), "early_exaggeration");
+        bad(Tsne::params().learning_rate(-1.0), "learning_rate");
+        bad(Tsne::params().max_iter(100), "max_iter");
+        bad(Tsne::params().n_iter_without_progress(0), "n_iter_without_progress");
+        bad(Tsne::params().min_grad_norm(f64::NAN), "min_grad_norm");
+        bad(Tsne::params().theta(1.5), "theta");
     }
 
     #[test]
     fn bad_data() {
         let x = Array2::from_shape_fn((20, 3), |(i, j)| (i * 3 + j) as f64);
-        assert!(matches!(Tsne::params(2).fit_records(x.view()), Err(Error::Param { name: "perplexity", .. })));
-        assert!(matches!(Tsne::params(2).fit_records(x.slice(ndarray::s![..1, ..])), Err(Error::Data(_))));
+        assert!(matches!(Tsne::params().fit_records(x.view()), Err(Error::Param { name: "perplexity", .. })));
+        assert!(matches!(Tsne::params().fit_records(x.slice(ndarray::s![..1, ..])), Err(Error::Data(_))));
         let mut y = x.clone();
         y[[2, 1]] = f64::INFINITY;
-        assert!(matches!(Tsne::params(2).perplexity(5.0).fit_records(y.view()), Err(Error::Data(_))));
+        assert!(matches!(Tsne::params().perplexity(5.0).fit_records(y.view()), Err(Error::Data(_))));
         let line = Array2::from_shape_fn((20, 1), |(i, _)| i as f64);
-        assert!(matches!(Tsne::params(2).perplexity(5.0).fit_records(line.view()), Err(Error::Param { name: "init", .. })));
-        let t = Tsne::params(2).perplexity(5.0).init(TsneInit::Random).max_iter(250).fit_records(line.view()).unwrap();
+        assert!(matches!(Tsne::params().perplexity(5.0).fit_records(line.view()), Err(Error::Param { name: "init", .. })));
+        let t = Tsne::params().perplexity(5.0).init(TsneInit::Random).max_iter(250).fit_records(line.view()).unwrap();
         assert!(t.embedding().iter().all(|v| v.is_finite()));
     }
 }

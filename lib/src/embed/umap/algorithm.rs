@@ -26,13 +26,13 @@ const LARGE_DATA: usize = 10_000;
 /// it was optimised on, and the neighbour index that places new points with
 /// [`transform`](Umap::transform). Serialises with serde ([`save`](Umap::save)
 /// / [`load`](Umap::load)).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Umap {
-    params: UmapValidParams,
+    pub(crate) params: UmapValidParams,
     a: f64,
     b: f64,
     n_epochs: usize,
-    embedding: Array2<f64>,
+    pub(crate) embedding: Array2<f64>,
     graph: FuzzyGraph,
     index: KnnIndex,
     pub(crate) targets: TargetValues,
@@ -96,7 +96,7 @@ impl Umap {
     /// placed independently, from a seed derived from `transform_seed` and its
     /// own coordinates, so its position does not depend on the other rows or
     /// the thread count.
-    pub fn transform(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+    pub fn transform(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
         let dim = self.params.n_components;
         if x.ncols() != self.index.dim() {
             return Err(Error::data(format!(
@@ -108,9 +108,9 @@ impl Umap {
         if x.nrows() == 0 {
             return Ok(Array2::zeros((0, dim)));
         }
-        check_finite("X of Umap::transform", x)?;
+        check_finite("X of Umap::transform", &x)?;
         let k = self.params.n_neighbors.min(self.index.n_points());
-        let knn = self.index.query(x.view(), k)?;
+        let knn = self.index.query(x, k)?;
         let lc = (self.params.local_connectivity - 1.0).max(0.0);
         let (sigmas, rhos) = smooth_rows(knn.distances(), k as f64, lc, false);
         let weights = Array2::from_shape_fn(knn.indices().dim(), |(i, c)| membership(knn.distances()[[i, c]], sigmas[i], rhos[i]));

@@ -2,7 +2,8 @@
 //! the training targets.
 
 use super::algorithm::Umap;
-use crate::embed::shared::{display, embedding_figure};
+use crate::embed::shared::embedding_figure;
+use crate::render::impl_render;
 use crate::error::Result;
 use crate::plot::Figure;
 
@@ -16,9 +17,6 @@ impl Umap {
         let title = format!("UMAP of {} points (n_neighbors = {}, min_dist = {})", self.embedding().nrows(), p.n_neighbors(), p.min_dist());
         embedding_figure(self.embedding(), &self.targets, &title, "UMAP")
     }
-
-    /// Shows [`figure`](Umap::figure) as a cell's output in the notebook.
-    pub fn evcxr_display(&self) {
-        display(self.figure(), "UMAP embedding");
-    }
 }
+
+impl_render!(Umap, "UMAP", params: params, shapes: [embedding]);

@@ -24,7 +24,7 @@
 //! let ds = swiss_roll(300, 0.05, 7).unwrap();
 //! let umap = Umap::params().n_neighbors(10).n_epochs(100).seed(7).fit(&ds).unwrap();
 //! assert_eq!(umap.embedding().dim(), (300, 2));
-//! let new = umap.transform(&ds.records().slice(s![..5, ..]).to_owned()).unwrap();
+//! let new = umap.transform(ds.records().slice(s![..5, ..])).unwrap();
 //! assert_eq!(new.dim(), (5, 2));
 //! ```
 
