@@ -138,12 +138,7 @@ fn keep(lines: &mut Vec<String>, line: String) {
 /// hint about backtraces.
 fn panic_message(err: &[String]) -> String {
     let start = err.iter().rposition(|l| l.contains("panicked at")).unwrap_or(0);
-    err[start..]
-        .iter()
-        .filter(|l| !l.starts_with("note: run with `RUST_BACKTRACE=1`"))
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("\n")
+    err[start..].iter().filter(|l| !l.starts_with("note: run with `RUST_BACKTRACE=1`")).cloned().collect::<Vec<_>>().join("\n")
 }
 
 #[cfg(test)]
@@ -159,10 +154,16 @@ mod tests {
 
     #[test]
     fn the_panic_message_is_the_last_report() {
-        let err: Vec<String> = ["noise", "thread 'a' panicked at x.rs:1:1:", "old", "thread 'b' panicked at y.rs:2:2:",
-            "assertion failed: ok", "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace"]
-            .map(String::from)
-            .to_vec();
+        let err: Vec<String> = [
+            "noise",
+            "thread 'a' panicked at x.rs:1:1:",
+            "old",
+            "thread 'b' panicked at y.rs:2:2:",
+            "assertion failed: ok",
+            "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace",
+        ]
+        .map(String::from)
+        .to_vec();
         assert_eq!(panic_message(&err), "thread 'b' panicked at y.rs:2:2:\nassertion failed: ok");
     }
 }

@@ -54,8 +54,8 @@ pub fn doctor(args: &[String]) -> Result<(), String> {
 
 /// Cells are compiled with the toolchain on PATH; it must build the workspace's crates.
 fn toolchain() -> Result<String, String> {
-    let version = paths::output(Command::new("rustc").arg("--version"))
-        .map_err(|e| format!("{e}; install Rust with rustup (https://rustup.rs)"))?;
+    let version =
+        paths::output(Command::new("rustc").arg("--version")).map_err(|e| format!("{e}; install Rust with rustup (https://rustup.rs)"))?;
     let minor = version.split(' ').nth(1).and_then(|v| v.split('.').nth(1)).and_then(|m| m.parse::<u32>().ok());
     match minor {
         Some(m) if m >= 85 => Ok(version),
@@ -97,10 +97,7 @@ fn libtorch(py: &paths::PythonSide, spec: Option<&serde_json::Value>) -> Result<
     let std_lib = paths::rust_std_lib()?;
     for needed in [&lib, &std_lib] {
         if !configured.split(':').any(|dir| Path::new(dir) == needed.as_path()) {
-            return Err(format!(
-                "the kernelspec's LD_LIBRARY_PATH `{configured}` lacks {}; run `lowdim-kernel install`",
-                needed.display()
-            ));
+            return Err(format!("the kernelspec's LD_LIBRARY_PATH `{configured}` lacks {}; run `lowdim-kernel install`", needed.display()));
         }
     }
     Ok(configured.to_string())
@@ -119,8 +116,8 @@ fn plotly(venv: &Path, py: &paths::PythonSide) -> Result<String, String> {
 
 fn read_kernelspec() -> Result<serde_json::Value, String> {
     let path = paths::kernel_dir().join("kernel.json");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|_| format!("{} not found; run `lowdim-kernel install` (or `make lab`)", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|_| format!("{} not found; run `lowdim-kernel install` (or `make lab`)", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{} is not valid JSON ({e}); run `lowdim-kernel install`", path.display()))
 }
 
@@ -150,7 +147,6 @@ fn compiles() -> Result<String, String> {
     let python = spec["env"]["LOWDIM_PYTHON"].as_str().unwrap_or("python3").to_string();
     let script = paths::workspace().join("kernel/scripts/check_kernel.py");
     println!("....... starting the kernel and compiling a cell (a few minutes on a cold build directory)");
-    paths::output(Command::new(python).arg(script)).map_err(|e| {
-        format!("{e}\n  fix: read the compiler message above; if it names a crate version, run `lowdim-kernel install`")
-    })
+    paths::output(Command::new(python).arg(script))
+        .map_err(|e| format!("{e}\n  fix: read the compiler message above; if it names a crate version, run `lowdim-kernel install`"))
 }

@@ -98,10 +98,7 @@ pub fn output(cmd: &mut Command) -> Result<String, String> {
 pub fn rust_std_lib() -> Result<PathBuf, String> {
     let sysroot = output(Command::new("rustc").args(["--print", "sysroot"]))?;
     let verbose = output(Command::new("rustc").arg("-vV"))?;
-    let host = verbose
-        .lines()
-        .find_map(|l| l.strip_prefix("host: "))
-        .ok_or_else(|| format!("`rustc -vV` names no host:\n{verbose}"))?;
+    let host = verbose.lines().find_map(|l| l.strip_prefix("host: ")).ok_or_else(|| format!("`rustc -vV` names no host:\n{verbose}"))?;
     Ok(Path::new(&sysroot).join("lib/rustlib").join(host).join("lib"))
 }
 

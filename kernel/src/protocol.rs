@@ -44,11 +44,7 @@ pub fn parse(line: String) -> Line {
     if let Some(json) = line.strip_prefix(DISPLAY) {
         if let Ok(v) = serde_json::from_str::<Value>(json) {
             if let (Some(id), Some(data)) = (v["id"].as_str(), v["data"].as_object()) {
-                return Line::Display(Display {
-                    id: id.to_string(),
-                    update: v["update"].as_bool().unwrap_or(false),
-                    data: data.clone(),
-                });
+                return Line::Display(Display { id: id.to_string(), update: v["update"].as_bool().unwrap_or(false), data: data.clone() });
             }
         }
     } else if let Some(json) = line.strip_prefix(CELL_FAILED) {

@@ -10,10 +10,10 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Instant;
 
 use jupyter_protocol::{
-    CodeMirrorMode, CommInfoReply, CompleteReply, ConnectionInfo, DisplayData, ErrorOutput, ExecuteInput, ExecuteReply,
-    ExecuteResult, ExecutionCount, HistoryReply, InspectReply, InterruptReply, IsCompleteReply, IsCompleteReplyStatus,
-    JupyterMessage, JupyterMessageContent, KernelInfoReply, LanguageInfo, Media, ReplyError, ReplyStatus, ShutdownReply,
-    Status, StreamContent, Transient, UpdateDisplayData,
+    CodeMirrorMode, CommInfoReply, CompleteReply, ConnectionInfo, DisplayData, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteResult,
+    ExecutionCount, HistoryReply, InspectReply, InterruptReply, IsCompleteReply, IsCompleteReplyStatus, JupyterMessage,
+    JupyterMessageContent, KernelInfoReply, LanguageInfo, Media, ReplyError, ReplyStatus, ShutdownReply, Status, StreamContent, Transient,
+    UpdateDisplayData,
 };
 use jupyter_zmq_client as zmq;
 use serde_json::{Map, Value};
@@ -121,11 +121,8 @@ fn media(data: Map<String, Value>) -> Media {
 fn media_of(outputs: Vec<(String, String)>) -> Media {
     let mut map = Map::new();
     for (mime, content) in outputs {
-        let value = if mime.ends_with("json") {
-            serde_json::from_str(&content).unwrap_or(Value::String(content))
-        } else {
-            Value::String(content)
-        };
+        let value =
+            if mime.ends_with("json") { serde_json::from_str(&content).unwrap_or(Value::String(content)) } else { Value::String(content) };
         map.insert(mime, value);
     }
     media(map)

@@ -191,11 +191,7 @@ fn compilation_error(errors: &[evcxr::CompilationError]) -> CellError {
         blocks.push(block);
     }
     let evalue = blocks.join("\n\n");
-    CellError {
-        ename: "CompilationError".into(),
-        traceback: blocks.iter().map(|b| format!("\x1b[0;31m{b}\x1b[0m")).collect(),
-        evalue,
-    }
+    CellError { ename: "CompilationError".into(), traceback: blocks.iter().map(|b| format!("\x1b[0;31m{b}\x1b[0m")).collect(), evalue }
 }
 
 /// The threads that read the cell process's stdout and stderr.

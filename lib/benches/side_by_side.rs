@@ -150,10 +150,7 @@ fn peak_mb() -> f64 {
 }
 
 fn report(case: &str, seconds: f64, quality: f64) {
-    println!(
-        "{{\"case\": \"{case}\", \"seconds\": {seconds:.6}, \"quality\": {quality:.6}, \"peak_mb\": {:.1}}}",
-        peak_mb()
-    );
+    println!("{{\"case\": \"{case}\", \"seconds\": {seconds:.6}, \"quality\": {quality:.6}, \"peak_mb\": {:.1}}}", peak_mb());
 }
 
 fn run(case: &str, dir: &Path) -> Res<()> {
@@ -333,7 +330,9 @@ fn leverage(case: &str, dir: &Path) -> Res<()> {
 fn mnist1d_train(case: &str, dir: &Path, kind: Mnist1dNet) -> Res<()> {
     let x = read_npy_2d(file(dir, "mnist_x"))?;
     let y = read_npy_labels(file(dir, "mnist_y"))?;
-    let rows = |r: std::ops::Range<usize>| TensorData::classification(x.slice(ndarray::s![r.clone(), ..]), y.slice(ndarray::s![r]), tch::Device::Cpu);
+    let rows = |r: std::ops::Range<usize>| {
+        TensorData::classification(x.slice(ndarray::s![r.clone(), ..]), y.slice(ndarray::s![r]), tch::Device::Cpu)
+    };
     let (train, test) = (rows(0..4000)?, rows(4000..5000)?);
     tch::set_num_threads(std::thread::available_parallelism().map_or(1, |n| n.get()) as i32);
     let t = Instant::now();
@@ -393,7 +392,12 @@ fn equiv_projectors(case: &str) -> Res<()> {
     let p = SoftEmlp::params(Rep::scalars(5) + Rep::vectors(5), Rep::tensors(1, 2), 3).channels(EQUIV_CHANNELS);
     let hidden = p.hidden();
     let gated = hidden.clone() + Rep::scalars(2 * EQUIV_CHANNELS);
-    let layers = [(Rep::scalars(5) + Rep::vectors(5), gated.clone()), (hidden.clone(), gated.clone()), (hidden.clone(), gated), (hidden, Rep::tensors(1, 2))];
+    let layers = [
+        (Rep::scalars(5) + Rep::vectors(5), gated.clone()),
+        (hidden.clone(), gated.clone()),
+        (hidden.clone(), gated),
+        (hidden, Rep::tensors(1, 2)),
+    ];
     let t = Instant::now();
     let mut rank = 0;
     for g in inertia_groups()? {

@@ -96,9 +96,8 @@ where
 {
     match a.indexed_iter().find(|(_, v)| !v.is_finite()) {
         None => Ok(()),
-        Some((idx, v)) => Err(Error::data(format!(
-            "{what} holds a non-finite value {v} at index {:?}; remove or impute NaN/Inf first",
-            idx
-        ))),
+        Some((idx, v)) => {
+            Err(Error::data(format!("{what} holds a non-finite value {v} at index {:?}; remove or impute NaN/Inf first", idx)))
+        }
     }
 }

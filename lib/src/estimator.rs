@@ -86,7 +86,11 @@ impl Rule {
     pub fn check<V: ParamValue + ?Sized>(&self, who: &str, name: &'static str, value: &V) -> Result<()> {
         match value.as_f64() {
             Some(v) if !self.admits(v) => {
-                let must = if self.lo.is_none() && self.hi.is_none() { "be finite".to_owned() } else { format!("be {}", self.describe(V::INTEGRAL)) };
+                let must = if self.lo.is_none() && self.hi.is_none() {
+                    "be finite".to_owned()
+                } else {
+                    format!("be {}", self.describe(V::INTEGRAL))
+                };
                 Err(Error::param(name, format!("of {who} must {must}; got {}", value.shown())))
             }
             _ => Ok(()),
@@ -362,10 +366,17 @@ impl TargetValues {
         }
     }
 
+    /// Whether there are no targets at all.
+    pub fn is_empty(&self) -> bool {
+        self.len().is_none()
+    }
+
     /// Fails unless there are no targets or one per record.
     pub(crate) fn check_len(&self, n_records: usize) -> Result<()> {
         match self.len() {
-            Some(m) if m != n_records => Err(Error::data(format!("the dataset has {n_records} records but {m} targets; give one target per point"))),
+            Some(m) if m != n_records => {
+                Err(Error::data(format!("the dataset has {n_records} records but {m} targets; give one target per point")))
+            }
             _ => Ok(()),
         }
     }

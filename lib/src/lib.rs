@@ -54,9 +54,9 @@
 pub mod cluster;
 pub mod compress;
 pub mod data;
-pub mod display;
 #[cfg(feature = "torch")]
 pub mod deep;
+pub mod display;
 pub mod embed;
 pub mod error;
 pub mod estimator;
@@ -68,6 +68,7 @@ pub mod neighbors;
 pub(crate) mod persist;
 pub mod plot;
 pub mod render;
+pub(crate) mod rng;
 pub mod sample;
 
 pub use error::{Error, Result};
@@ -86,15 +87,15 @@ pub mod prelude {
     pub use crate::cluster::*;
     pub use crate::compress::*;
     pub use crate::data::*;
-    pub use crate::display::Progress;
     #[cfg(feature = "torch")]
     pub use crate::deep::*;
+    pub use crate::display::Progress;
     pub use crate::embed::*;
-    pub use crate::metrics::*;
-    pub use crate::neighbors::*;
     pub use crate::error::{Error, Result};
     pub use crate::estimator::{TargetValues, Targets};
     pub use crate::intrinsic::*;
+    pub use crate::metrics::*;
+    pub use crate::neighbors::*;
     pub use crate::plot::*;
     pub use crate::sample::*;
     pub use linfa::prelude::*;

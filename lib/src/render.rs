@@ -46,7 +46,8 @@ pub(crate) fn show_text(text: &str) {
 /// `fn figure(&self) -> Result<Figure>`: `describe()` from the parameters
 /// field and the listed fields' shapes, a `Debug` that prints it, the
 /// `evcxr_display` that shows the figure (or the description and why there is
-/// no figure), and [`Render`].
+/// no figure), and [`Render`]. `impl_render!(Type, described)` gives the
+/// same for a type that writes its own `describe()`.
 macro_rules! impl_render {
     ($ty:ident, $what:literal, params: $params:ident, shapes: [$($field:ident),* $(,)?]) => {
         impl $ty {
@@ -57,7 +58,13 @@ macro_rules! impl_render {
                 $(text.push_str(&format!("\n  {}: {}", stringify!($field), $crate::render::Shape::shape(&self.$field)));)*
                 text
             }
+        }
 
+        $crate::render::impl_render!($ty, described);
+    };
+    // For a type that writes its own `describe()`.
+    ($ty:ident, described) => {
+        impl $ty {
             /// Shows the figure as a cell's output in the notebook.
             pub fn evcxr_display(&self) {
                 match self.figure() {
@@ -95,5 +102,25 @@ mod tests {
     fn shapes_read_as_dimensions() {
         assert_eq!(Shape::shape(&Array2::<f64>::zeros((400, 2))), "400 × 2");
         assert_eq!(Shape::shape(&vec![1, 2, 3]), "3 entries");
+    }
+
+    #[test]
+    fn a_fitted_model_prints_its_parameters_and_shapes_not_its_arrays() {
+        let x = crate::data::swiss_roll(200, 0.05, 3).unwrap().records().to_owned();
+        let fit = crate::embed::Isomap::params().n_neighbors(10).fit_records(x.view()).unwrap();
+        let text = format!("{fit:?}");
+        assert!(text.len() < 2000, "{} characters: {text}", text.len());
+        assert!(text.starts_with("Isomap with IsomapValidParams {") && text.contains("n_neighbors: 10"), "{text}");
+        assert!(text.contains("embedding: 200 × 2") && text.contains("dist_matrix: 200 × 200"), "{text}");
+        assert_eq!(text, Render::describe(&fit));
+    }
+
+    #[test]
+    fn a_hand_written_description_prints_the_same_way() {
+        let x = crate::data::swiss_roll(200, 0.05, 3).unwrap().records().to_owned();
+        let est = crate::intrinsic::Mle::params().n_neighbors(10).fit_records(x.view()).unwrap();
+        let text = format!("{est:?}");
+        assert!(text.len() < 2000, "{} characters: {text}", text.len());
+        assert!(text.starts_with("Intrinsic-dimension estimate MLE") && text.contains("pointwise: 200"), "{text}");
     }
 }

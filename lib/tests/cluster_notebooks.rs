@@ -38,13 +38,26 @@ fn subspace_clustering_notebook() -> Result<()> {
     let ks = KSubspaces::params().n_clusters(4).dim(3).seed(0).fit_records(m.data.view())?;
     let en = Ensc::params().n_clusters(4).alpha(10.0).fit_records(m.data.view())?;
     let ssc = Ensc::ssc().n_clusters(4).alpha(10.0).fit_records(m.data.view())?;
-    let sc = SpectralClustering::params().n_clusters(4).affinity(Affinity::NearestNeighbors { n_neighbors: 20 }).fit_records(m.data.view())?;
-    let rows = [("k-means", score(&m, &km)?), ("K-subspaces", score(&m, ks.labels())?), ("EnSC", score(&m, en.labels())?), ("SSC", score(&m, ssc.labels())?), ("spectral (kNN)", score(&m, sc.labels())?)];
+    let sc =
+        SpectralClustering::params().n_clusters(4).affinity(Affinity::NearestNeighbors { n_neighbors: 20 }).fit_records(m.data.view())?;
+    let rows = [
+        ("k-means", score(&m, &km)?),
+        ("K-subspaces", score(&m, ks.labels())?),
+        ("EnSC", score(&m, en.labels())?),
+        ("SSC", score(&m, ssc.labels())?),
+        ("spectral (kNN)", score(&m, sc.labels())?),
+    ];
     for (name, (acc, nm, rec)) in &rows {
         println!("{name:>15}: accuracy {acc:.3}  NMI {nm:.3}  recovery {rec:.3}");
     }
     let own = match_subspaces(ks.bases(), &m.bases)?;
-    println!("K-subspaces own bases: mean {:.3} max {:.3}; EnSC spe {:.3}, SSC spe {:.3}", own.mean_error, own.max_error, en.subspace_preserving_error(&truth)?, ssc.subspace_preserving_error(&truth)?);
+    println!(
+        "K-subspaces own bases: mean {:.3} max {:.3}; EnSC spe {:.3}, SSC spe {:.3}",
+        own.mean_error,
+        own.max_error,
+        en.subspace_preserving_error(&truth)?,
+        ssc.subspace_preserving_error(&truth)?
+    );
     let accs: Vec<f64> = rows.iter().map(|r| r.1 .0).collect();
     let recs: Vec<f64> = rows.iter().map(|r| r.1 .2).collect();
     assert!(accs[0] < 0.45 && rows[0].1 .1 < 0.2, "k-means should fail: {:?}", rows[0]);
@@ -65,7 +78,10 @@ fn subspace_clustering_noise_sweep() -> Result<()> {
         let truth = m.labels.to_vec();
         let km = kmeans_labels(m.data.view(), 4, 10, 0)?;
         let ks = KSubspaces::params().n_clusters(4).dim(3).seed(0).fit_records(m.data.view())?;
-        let sc = SpectralClustering::params().n_clusters(4).affinity(Affinity::NearestNeighbors { n_neighbors: 20 }).fit_records(m.data.view())?;
+        let sc = SpectralClustering::params()
+            .n_clusters(4)
+            .affinity(Affinity::NearestNeighbors { n_neighbors: 20 })
+            .fit_records(m.data.view())?;
         acc[i] = [clustering_accuracy(&truth, &km)?, clustering_accuracy(&truth, ks.labels())?, clustering_accuracy(&truth, sc.labels())?];
         println!("noise {noise}: k-means {:.3}  K-subspaces {:.3}  spectral {:.3}", acc[i][0], acc[i][1], acc[i][2]);
     }
@@ -84,7 +100,11 @@ fn bars(n: usize, n_bars: usize, length: f64, gap: f64, width: f64, seed: u64) -
     let c = across.records().column(0).mean().unwrap_or(0.0);
     let labels: Vec<usize> = (0..n).map(|i| i % n_bars).collect();
     let x = Array2::from_shape_fn((n, 2), |(i, j)| {
-        if j == 0 { 0.5 * length * along[[i, 0]] } else { gap * labels[i] as f64 + across.records()[[i, 0]] - c }
+        if j == 0 {
+            0.5 * length * along[[i, 0]]
+        } else {
+            gap * labels[i] as f64 + across.records()[[i, 0]] - c
+        }
     });
     Ok((x, labels))
 }
@@ -97,7 +117,13 @@ fn lofkm_notebook_bars() -> Result<()> {
     let rise = f.sse() / f.kmeans_sse() - 1.0;
     println!(
         "bars: accuracy k-means {:.3} LOFKM {:.3}; connectivity {:.3} -> {:.3}; poorly connected {:.4} -> {:.4}; SSE +{:.2} %",
-        clustering_accuracy(&y, f.kmeans_labels())?, clustering_accuracy(&y, f.labels())?, c0.mean(), c.mean(), c0.poorly_connected(), c.poorly_connected(), 100.0 * rise
+        clustering_accuracy(&y, f.kmeans_labels())?,
+        clustering_accuracy(&y, f.labels())?,
+        c0.mean(),
+        c.mean(),
+        c0.poorly_connected(),
+        c.poorly_connected(),
+        100.0 * rise
     );
     assert!(clustering_accuracy(&y, f.kmeans_labels())? < 0.5 && clustering_accuracy(&y, f.labels())? < 0.5);
     assert!(c.mean() > c0.mean() && c.poorly_connected() < c0.poorly_connected(), "{c0:?} {c:?}");
@@ -114,7 +140,11 @@ fn lofkm_notebook_beta_sweep() -> Result<()> {
         let f = Lofkm::params().n_clusters(4).beta(beta).seed(0).fit_records(x.view())?;
         let rise = 100.0 * (f.sse() / f.kmeans_sse() - 1.0);
         let changed = f.labels().iter().zip(f.kmeans_labels()).filter(|(a, b)| a != b).count();
-        println!("beta {beta}: connectivity {:.4} poorly {:.4} SSE +{rise:.3} % changed {changed}", f.connectivity().mean(), f.connectivity().poorly_connected());
+        println!(
+            "beta {beta}: connectivity {:.4} poorly {:.4} SSE +{rise:.3} % changed {changed}",
+            f.connectivity().mean(),
+            f.connectivity().poorly_connected()
+        );
         rows.push((beta, f.connectivity().mean(), f.connectivity().poorly_connected(), rise, changed));
     }
     let (k0, k4) = (rows[0], rows[4]);

@@ -18,12 +18,8 @@ fn mlp(seed: u64) -> Model {
 }
 
 fn weights(m: &Model) -> Vec<(String, Vec<f32>)> {
-    let mut w: Vec<(String, Vec<f32>)> = m
-        .var_store()
-        .variables()
-        .into_iter()
-        .map(|(n, t)| (n, Vec::<f32>::try_from(&t.flatten(0, -1)).unwrap()))
-        .collect();
+    let mut w: Vec<(String, Vec<f32>)> =
+        m.var_store().variables().into_iter().map(|(n, t)| (n, Vec::<f32>::try_from(&t.flatten(0, -1)).unwrap())).collect();
     w.sort_by(|a, b| a.0.cmp(&b.0));
     w
 }
@@ -55,7 +51,11 @@ fn a_resumed_run_ends_where_an_uninterrupted_one_does() {
 
     // "Interrupted" after 2 epochs: a callback stops it; then a new model resumes.
     fn stop_after_two(r: &EpochRecord) -> Control {
-        if r.epoch == 2 { Control::Stop } else { Control::Continue }
+        if r.epoch == 2 {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
     }
     let mut first = mlp(5);
     let h1 = first.fit(&trainer.clone().checkpoint(&dir).callback(stop_after_two), &data, &Loss::cross_entropy()).unwrap();

@@ -212,7 +212,9 @@ fn models_built_on_many_threads_repeat() {
         (molrg, mlp.denoise(x.view(), 10).unwrap())
     };
     let alone: Vec<_> = (0..8).map(build).collect();
-    let together: Vec<_> = std::thread::scope(|s| (0..8).map(|seed| s.spawn(move || build(seed))).collect::<Vec<_>>().into_iter().map(|h| h.join().unwrap()).collect());
+    let together: Vec<_> = std::thread::scope(|s| {
+        (0..8).map(|seed| s.spawn(move || build(seed))).collect::<Vec<_>>().into_iter().map(|h| h.join().unwrap()).collect()
+    });
     assert_eq!(alone, together);
 }
 

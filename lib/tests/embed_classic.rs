@@ -261,7 +261,10 @@ mod embed_classic {
         let x = fixture("X").slice(s![..30, ..]).to_owned();
         assert!(matches!(Isomap::params().n_neighbors(30).fit_records(x.view()), Err(Error::Param { name: "n_neighbors", .. })));
         assert!(matches!(SpectralEmbedding::params().n_neighbors(31).fit_records(x.view()), Err(Error::Param { name: "n_neighbors", .. })));
-        assert!(matches!(LocallyLinearEmbedding::params().n_neighbors(30).fit_records(x.view()), Err(Error::Param { name: "n_neighbors", .. })));
+        assert!(matches!(
+            LocallyLinearEmbedding::params().n_neighbors(30).fit_records(x.view()),
+            Err(Error::Param { name: "n_neighbors", .. })
+        ));
     }
 
     #[test]

@@ -44,7 +44,8 @@ fn compare(axis: usize) -> ([f64; 4], Vec<f64>, Vec<f64>) {
 
     let mse = [mse_of(&mlp, &test).unwrap(), hard.mse(&test).unwrap(), uniform.mse(&test).unwrap(), tuned.mse(&test).unwrap()];
     let x = test.x();
-    let errors = candidates().iter().map(|g| group_equivariance_error(tuned.model(), x, g, &task.rep_in, &task.rep_out, 4, 0).unwrap()).collect();
+    let errors =
+        candidates().iter().map(|g| group_equivariance_error(tuned.model(), x, g, &task.rep_in, &task.rep_out, 4, 0).unwrap()).collect();
     (mse, reg.lambdas(), errors)
 }
 
@@ -53,7 +54,10 @@ fn the_auto_tuned_lambda_finds_the_true_axis_and_beats_the_plain_mlp() {
     tch::set_num_threads(1);
     for axis in 0..3 {
         let (mse, lambdas, errors) = compare(axis);
-        println!("axis {axis}: test MSE mlp {:.3} hard {:.3} uniform {:.3} auto {:.3}; λ {lambdas:?}; equivariance errors {errors:?}", mse[0], mse[1], mse[2], mse[3]);
+        println!(
+            "axis {axis}: test MSE mlp {:.3} hard {:.3} uniform {:.3} auto {:.3}; λ {lambdas:?}; equivariance errors {errors:?}",
+            mse[0], mse[1], mse[2], mse[3]
+        );
         let top = (0..4).max_by(|&a, &b| lambdas[a].total_cmp(&lambdas[b])).unwrap();
         assert_eq!(top, axis + 1, "the largest λ should be on O(2) about axis {axis}: {lambdas:?}");
         assert!(mse[3] < 0.5 * mse[0], "auto-tuned {} vs plain MLP {}", mse[3], mse[0]);

@@ -13,10 +13,7 @@ fn reference_dir() -> Option<PathBuf> {
     if dir.join("x.npy").exists() {
         Some(dir)
     } else {
-        println!(
-            "note: {} is absent; skipping the MNIST-1D reference comparison",
-            dir.display()
-        );
+        println!("note: {} is absent; skipping the MNIST-1D reference comparison", dir.display());
         None
     }
 }
@@ -33,22 +30,13 @@ fn load_reference(dir: &std::path::Path) -> Split {
     let y = read_npy_labels(dir.join("y.npy")).unwrap();
     let y_test = read_npy_labels(dir.join("y_test.npy")).unwrap();
     assert_eq!((x.dim(), x_test.dim()), ((4000, 40), (1000, 40)));
-    Split {
-        x: ndarray::concatenate(Axis(0), &[x.view(), x_test.view()]).unwrap(),
-        y: y.iter().chain(y_test.iter()).copied().collect(),
-    }
+    Split { x: ndarray::concatenate(Axis(0), &[x.view(), x_test.view()]).unwrap(), y: y.iter().chain(y_test.iter()).copied().collect() }
 }
 
 fn ours() -> (Mnist1d, Split) {
     let m = mnist1d(42).unwrap();
     let x = ndarray::concatenate(Axis(0), &[m.train.records().view(), m.test.records().view()]).unwrap();
-    let y = m
-        .train
-        .targets()
-        .iter()
-        .chain(m.test.targets().iter())
-        .copied()
-        .collect();
+    let y = m.train.targets().iter().chain(m.test.targets().iter()).copied().collect();
     (m, Split { x, y })
 }
 
@@ -56,10 +44,7 @@ fn ours() -> (Mnist1d, Split) {
 fn class_mean(s: &Split, class: usize) -> (Array1<f64>, Array1<f64>) {
     let rows: Vec<usize> = (0..s.y.len()).filter(|&i| s.y[i] == class).collect();
     let x = s.x.select(Axis(0), &rows);
-    (
-        x.mean_axis(Axis(0)).unwrap(),
-        x.var_axis(Axis(0), 1.0) / rows.len() as f64,
-    )
+    (x.mean_axis(Axis(0)).unwrap(), x.var_axis(Axis(0), 1.0) / rows.len() as f64)
 }
 
 fn correlation(a: &Array1<f64>, b: &Array1<f64>) -> f64 {
@@ -99,19 +84,11 @@ fn templates_and_time_axis_match_the_reference() {
     let Some(dir) = reference_dir() else { return };
     let (m, _) = ours();
     let templates = read_npy_2d(dir.join("templates_x.npy")).unwrap();
-    let diff = (&m.templates - &templates)
-        .mapv(f64::abs)
-        .fold(0.0, |a: f64, &b| a.max(b));
+    let diff = (&m.templates - &templates).mapv(f64::abs).fold(0.0, |a: f64, &b| a.max(b));
     assert!(diff < 1e-12, "templates differ by {diff}");
     let template_t = read_npy_1d(dir.join("templates_t.npy")).unwrap();
-    assert!((&m.template_t - &template_t)
-        .mapv(f64::abs)
-        .iter()
-        .all(|&d| d < 1e-12));
-    assert_eq!(
-        read_npy_labels(dir.join("templates_y.npy")).unwrap(),
-        Array1::from_iter(0..10usize)
-    );
+    assert!((&m.template_t - &template_t).mapv(f64::abs).iter().all(|&d| d < 1e-12));
+    assert_eq!(read_npy_labels(dir.join("templates_y.npy")).unwrap(), Array1::from_iter(0..10usize));
     // t is the dilated time axis divided by the raw std, which varies by draw.
     let t = read_npy_1d(dir.join("t.npy")).unwrap();
     let ratio = m.t[0] / t[0];
@@ -155,10 +132,7 @@ fn per_class_mean_signals_match_the_reference() {
         let chi2 = ((&a - &b).mapv(|v| v * v) / (&se_a + &se_b)).mean().unwrap();
         println!("digit {class}: correlation {r:.3}, squared difference / standard error² {chi2:.2}");
         assert!(r >= 0.4, "digit {class}: mean-signal correlation {r}");
-        assert!(
-            chi2 < 3.0,
-            "digit {class}: mean signals differ by {chi2} standard errors² per entry"
-        );
+        assert!(chi2 < 3.0, "digit {class}: mean signals differ by {chi2} standard errors² per entry");
         pooled_a.extend(a);
         pooled_b.extend(b);
         chi2_total += chi2 / 10.0;
@@ -166,10 +140,7 @@ fn per_class_mean_signals_match_the_reference() {
     let pooled = correlation(&Array1::from(pooled_a), &Array1::from(pooled_b));
     println!("pooled correlation {pooled:.4}, mean squared difference / standard error² {chi2_total:.3}");
     assert!(pooled >= 0.95, "pooled mean-signal correlation {pooled}");
-    assert!(
-        chi2_total < 1.3,
-        "mean signals differ by {chi2_total} standard errors² per entry"
-    );
+    assert!(chi2_total < 1.3, "mean signals differ by {chi2_total} standard errors² per entry");
 }
 
 #[test]
@@ -178,21 +149,14 @@ fn value_distribution_matches_the_reference() {
     let (m, ours) = ours();
     let reference = load_reference(&dir);
     let train = m.train.records();
-    println!(
-        "train mean {:.4}, std {:.4}",
-        train.mean().unwrap(),
-        train.std(0.0)
-    );
+    println!("train mean {:.4}, std {:.4}", train.mean().unwrap(), train.std(0.0));
     assert!(train.mean().unwrap().abs() < 0.05 && (train.std(0.0) - 1.0).abs() < 0.05);
     let (a, b) = (sorted_values(&ours.x), sorted_values(&reference.x));
     for q in [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99] {
         let (qa, qb) = (quantile(&a, q), quantile(&b, q));
         println!("quantile {q}: ours {qa:.4}, reference {qb:.4}");
         let tolerance = if (0.05..=0.95).contains(&q) { 0.03 } else { 0.06 };
-        assert!(
-            (qa - qb).abs() < tolerance,
-            "quantile {q}: ours {qa}, reference {qb}"
-        );
+        assert!((qa - qb).abs() < tolerance, "quantile {q}: ours {qa}, reference {qb}");
     }
 }
 
@@ -207,33 +171,12 @@ fn signal_shape_statistics_match_the_reference() {
     let reference = load_reference(&dir);
     let (ra, rb) = (lag1_autocorrelation(&ours.x), lag1_autocorrelation(&reference.x));
     println!("lag-1 autocorrelation: ours {ra:.4}, reference {rb:.4}");
-    assert!(
-        (ra - rb).abs() < 0.01,
-        "lag-1 autocorrelation: ours {ra}, reference {rb}"
-    );
+    assert!((ra - rb).abs() < 0.01, "lag-1 autocorrelation: ours {ra}, reference {rb}");
     let (a, b) = (row_shape_stats(&ours.x), row_shape_stats(&reference.x));
-    println!(
-        "row slope sd {:.4} / {:.4}, row std mean {:.4} / {:.4}, row std sd {:.4} / {:.4}",
-        a.0, b.0, a.1, b.1, a.2, b.2
-    );
-    assert!(
-        (a.0 - b.0).abs() < 0.02,
-        "row slope spread: ours {}, reference {}",
-        a.0,
-        b.0
-    );
-    assert!(
-        (a.1 - b.1).abs() < 0.01,
-        "mean row std: ours {}, reference {}",
-        a.1,
-        b.1
-    );
-    assert!(
-        (a.2 - b.2).abs() < 0.01,
-        "row std spread: ours {}, reference {}",
-        a.2,
-        b.2
-    );
+    println!("row slope sd {:.4} / {:.4}, row std mean {:.4} / {:.4}, row std sd {:.4} / {:.4}", a.0, b.0, a.1, b.1, a.2, b.2);
+    assert!((a.0 - b.0).abs() < 0.02, "row slope spread: ours {}, reference {}", a.0, b.0);
+    assert!((a.1 - b.1).abs() < 0.01, "mean row std: ours {}, reference {}", a.1, b.1);
+    assert!((a.2 - b.2).abs() < 0.01, "row std spread: ours {}, reference {}", a.2, b.2);
 }
 
 /// Accuracy of the 1-nearest-neighbour rule trained on the first 4000 rows and
@@ -246,9 +189,7 @@ fn one_nn_accuracy(s: &Split) -> f64 {
     let correct = (0..test.nrows())
         .filter(|&i| {
             let dist = &train_sq - &(&cross.row(i) * 2.0);
-            let nearest = (0..dist.len())
-                .min_by(|&a, &b| dist[a].total_cmp(&dist[b]))
-                .unwrap();
+            let nearest = (0..dist.len()).min_by(|&a, &b| dist[a].total_cmp(&dist[b])).unwrap();
             s.y[nearest] == s.y[4000 + i]
         })
         .count();

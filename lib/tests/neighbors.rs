@@ -23,10 +23,8 @@ fn manifold(n: usize, dim: usize, seed: u64) -> Array2<f64> {
 }
 
 fn brute_distances(x: &Array2<f64>, i: usize, metric: Metric) -> Vec<(f64, usize)> {
-    let mut row: Vec<(f64, usize)> = (0..x.nrows())
-        .filter(|&j| j != i)
-        .map(|j| (metric.distance(x.row(i), x.row(j)).unwrap(), j))
-        .collect();
+    let mut row: Vec<(f64, usize)> =
+        (0..x.nrows()).filter(|&j| j != i).map(|j| (metric.distance(x.row(i), x.row(j)).unwrap(), j)).collect();
     row.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     row
 }

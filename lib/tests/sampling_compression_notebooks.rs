@@ -58,7 +58,8 @@ fn lp_sampling_notebook() -> Result<()> {
         }
     }
     let lev_sample = LpSampling::params().p(1.0).m(1280).importance(Importance::Leverage).fit_records(a.view())?;
-    let light: Vec<f64> = lev_sample.indices().iter().zip(lev_sample.weights()).filter(|(i, _)| !heavy.contains(i)).map(|(_, &w)| w).collect();
+    let light: Vec<f64> =
+        lev_sample.indices().iter().zip(lev_sample.weights()).filter(|(i, _)| !heavy.contains(i)).map(|(_, &w)| w).collect();
     println!("leverage sample at m = 1280: {} rows, light-row weights {light:?}", lev_sample.len());
     assert!(!light.is_empty() && light.iter().all(|&w| w > 300.0), "{light:?}");
     // rows: p = 1 uniform, leverage, root, Lewis; then the same for p = 1.5.
@@ -84,8 +85,14 @@ fn lp_sampling_notebook() -> Result<()> {
     assert!((0..6).all(|j| rt[j] < lw[j] / 3.0), "root leverage ahead at p = 1.5 {c15:?}");
     assert!(lw[5] < uni[5] / 20.0, "Lewis with ~200 rows vs uniform with ~1280 {c15:?}");
     // Against rows drawn: Lewis (rows[7]) and root leverage (rows[6]) at about 100–130 and 200–250 rows.
-    assert!((90.0..140.0).contains(&rows[7][4]) && (90.0..140.0).contains(&rows[6][2]) && (0.5..2.0).contains(&(lw[4] / rt[2])), "{rows:?}");
-    assert!((190.0..260.0).contains(&rows[7][5]) && (190.0..260.0).contains(&rows[6][3]) && (0.5..2.0).contains(&(lw[5] / rt[3])), "{rows:?}");
+    assert!(
+        (90.0..140.0).contains(&rows[7][4]) && (90.0..140.0).contains(&rows[6][2]) && (0.5..2.0).contains(&(lw[4] / rt[2])),
+        "{rows:?}"
+    );
+    assert!(
+        (190.0..260.0).contains(&rows[7][5]) && (190.0..260.0).contains(&rows[6][3]) && (0.5..2.0).contains(&(lw[5] / rt[3])),
+        "{rows:?}"
+    );
     Ok(())
 }
 
@@ -132,7 +139,10 @@ fn dsir_notebook() -> Result<()> {
         let r = Dsir::params().k(k).fit(&target.docs, &raw.docs[..k])?;
         kl[j] = [d.kl_reduction(), d.kl_target_raw() - r.kl_target_raw()];
         share[j] = [on(d.indices()) as f64 / k as f64, on(&(0..k).collect::<Vec<_>>()) as f64 / k as f64];
-        println!("k = {k}: KL reduction DSIR {:.4} random {:.4}; on topic DSIR {:.3} random {:.3}", kl[j][0], kl[j][1], share[j][0], share[j][1]);
+        println!(
+            "k = {k}: KL reduction DSIR {:.4} random {:.4}; on topic DSIR {:.3} random {:.3}",
+            kl[j][0], kl[j][1], share[j][0], share[j][1]
+        );
     }
     assert!(kl.iter().all(|v| v[0] > v[1] + 0.1), "DSIR ahead of random {kl:?}");
     let best = (0..ks.len()).max_by(|&i, &j| kl[i][0].total_cmp(&kl[j][0])).unwrap();
@@ -196,7 +206,10 @@ fn compression_notebook_tables() -> Result<()> {
     assert!((0.9..0.97).contains(&r("PCA 50% + fp8 E4M3")) && r("PCA 50% + fp8 E4M3") < r("int8") - 0.03);
     assert!(r("PCA 50% + int8") > 0.97 && r("PCA 50% + int8") > r("PCA 50% + fp8 E4M3") + 0.03);
     assert_eq!(g.row("PCA 50% + fp8 E4M3").unwrap().ratio, 8.0);
-    assert!((r("PCA 25% + fp8 E4M3") - r("PCA 75% + fp8 E4M3")).abs() < 0.01 && (r("PCA 25% + fp8 E4M3") - r("PCA 50% + fp8 E4M3")).abs() < 0.01);
+    assert!(
+        (r("PCA 25% + fp8 E4M3") - r("PCA 75% + fp8 E4M3")).abs() < 0.01
+            && (r("PCA 25% + fp8 E4M3") - r("PCA 50% + fp8 E4M3")).abs() < 0.01
+    );
     assert_eq!(g.row("PCA 50% + int8").unwrap().ratio, 8.0);
 
     let h = compression_table(hc.view(), hq.view(), &methods(), 10, Similarity::Cosine)?;
@@ -218,11 +231,19 @@ fn compression_notebook_tail_sweep() -> Result<()> {
         let (c, q) = embeddings(df)?;
         let t = compression_table(c.view(), q.view(), &formats, 10, Similarity::Cosine)?;
         recall.push([int8_range(&c)?, t.rows()[1].recall, t.rows()[2].recall]);
-        println!("tail_df {df}: int8 range {:.3}, fp8 E4M3 {:.4}, int8 {:.4}", recall.last().unwrap()[0], t.rows()[1].recall, t.rows()[2].recall);
+        println!(
+            "tail_df {df}: int8 range {:.3}, fp8 E4M3 {:.4}, int8 {:.4}",
+            recall.last().unwrap()[0],
+            t.rows()[1].recall,
+            t.rows()[2].recall
+        );
     }
     assert!(recall.iter().all(|r| (0.96..0.99).contains(&r[1])), "fp8 stays put {recall:?}");
     assert!(recall.windows(2).all(|w| w[1][0] > w[0][0] && w[1][2] < w[0][2]), "int8 falls as its range widens {recall:?}");
-    assert!(recall[..2].iter().all(|r| r[2] > r[1]) && recall[3..].iter().all(|r| r[1] > r[2]) && (recall[2][1] - recall[2][2]).abs() < 0.01, "crossover {recall:?}");
+    assert!(
+        recall[..2].iter().all(|r| r[2] > r[1]) && recall[3..].iter().all(|r| r[1] > r[2]) && (recall[2][1] - recall[2][2]).abs() < 0.01,
+        "crossover {recall:?}"
+    );
     Ok(())
 }
 
@@ -241,7 +262,10 @@ fn digit(m: &Mnist1d, c: usize) -> Array2<f64> {
 fn sliced_wasserstein_notebook() -> Result<()> {
     // Toy: an exact translate.
     let x = ball(300, 3, 1)?;
-    let est = SlicedWasserstein::params().n_projections(20).estimator(SwEstimator::LowerControlVariate).estimate(x.view(), x.mapv(|v| v + 1.0).view())?;
+    let est = SlicedWasserstein::params()
+        .n_projections(20)
+        .estimator(SwEstimator::LowerControlVariate)
+        .estimate(x.view(), x.mapv(|v| v + 1.0).view())?;
     assert!((est.value_pow - 1.0).abs() < 1e-9 && est.std_error < 1e-9, "{est:?}");
 
     let proj = [10, 30, 100, 300];
@@ -257,8 +281,15 @@ fn sliced_wasserstein_notebook() -> Result<()> {
     let cv = sw_variance_curve(x.view(), y_stretch.view(), &proj, 40, 0)?;
     let cd = sw_variance_curve(d0.view(), d1.view(), &proj, 40, 0)?;
     for (name, c) in [("shift", &cs), ("stretch", &cv), ("digits 0 vs 1", &cd)] {
-        println!("{name}: SW₂² ≈ {:.4}; MC variance {:?}", c.reference, c.monte_carlo.iter().map(|v| format!("{v:.2e}")).collect::<Vec<_>>());
-        println!("   variance reduction (lower, upper): {:?}", ratios(c).iter().map(|r| format!("{:.1}, {:.1}", r[0], r[1])).collect::<Vec<_>>());
+        println!(
+            "{name}: SW₂² ≈ {:.4}; MC variance {:?}",
+            c.reference,
+            c.monte_carlo.iter().map(|v| format!("{v:.2e}")).collect::<Vec<_>>()
+        );
+        println!(
+            "   variance reduction (lower, upper): {:?}",
+            ratios(c).iter().map(|r| format!("{:.1}, {:.1}", r[0], r[1])).collect::<Vec<_>>()
+        );
     }
     assert!(ratios(&cs).iter().all(|r| r[0] > 1e5 && r[1] > 500.0), "shift {cs:?}");
     assert!(ratios(&cv).iter().all(|r| r[1] > 5.0 && (0.5..2.0).contains(&r[0])), "stretch {cv:?}");

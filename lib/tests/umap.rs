@@ -28,7 +28,8 @@ fn golden_knn_without_self() -> KnnGraph {
     let mut indices = Array2::<usize>::zeros((150, 14));
     let mut distances = Array2::<f64>::zeros((150, 14));
     for i in 0..150 {
-        let row: Vec<(usize, f64)> = idx.row(i).iter().zip(dist.row(i)).filter(|(&j, _)| j as usize != i).map(|(&j, &d)| (j as usize, d as f64)).collect();
+        let row: Vec<(usize, f64)> =
+            idx.row(i).iter().zip(dist.row(i)).filter(|(&j, _)| j as usize != i).map(|(&j, &d)| (j as usize, d as f64)).collect();
         for c in 0..14 {
             indices[[i, c]] = row[c].0;
             distances[[i, c]] = row[c].1;
@@ -232,7 +233,10 @@ fn disconnected_data_is_laid_out_in_separate_pieces() {
     let centre = |b: usize| (0..2).map(|c| e.slice(s![b * 30..(b + 1) * 30, c]).mean().unwrap()).collect::<Vec<f64>>();
     let spread = |b: usize| {
         let m = centre(b);
-        e.slice(s![b * 30..(b + 1) * 30, ..]).outer_iter().map(|r| ((r[0] - m[0]).powi(2) + (r[1] - m[1]).powi(2)).sqrt()).fold(0.0, f64::max)
+        e.slice(s![b * 30..(b + 1) * 30, ..])
+            .outer_iter()
+            .map(|r| ((r[0] - m[0]).powi(2) + (r[1] - m[1]).powi(2)).sqrt())
+            .fold(0.0, f64::max)
     };
     for (p, q) in [(0, 1), (0, 2), (1, 2)] {
         let (a, b) = (centre(p), centre(q));

@@ -97,9 +97,10 @@ pub(crate) fn cluster_sizes(labels: &[usize], k: usize) -> Vec<usize> {
     sizes
 }
 
-/// The notebook view of a fitted clustering with `labels()`, a
-/// `display_points()` (n × 2) and a `title()`: `figure()`, `figure_on(points)`
-/// (any embedding of the same points, e.g. a UMAP) and `evcxr_display()`.
+/// The figures of a fitted clustering with `labels()`, a `display_points()`
+/// (n × 2) and a `title()`: `figure()` and `figure_on(points)` (any embedding
+/// of the same points, e.g. a UMAP). The cell output and the description come
+/// from `impl_render!`.
 macro_rules! impl_cluster_display {
     ($ty:ident, $axes:expr) => {
         impl $ty {
@@ -112,14 +113,6 @@ macro_rules! impl_cluster_display {
             /// columns are drawn) coloured by cluster: colour an embedding.
             pub fn figure_on(&self, points: ndarray::ArrayView2<f64>) -> $crate::error::Result<$crate::plot::Figure> {
                 $crate::cluster::common::cluster_figure(points, self.labels(), &self.title(), ["1", "2"])
-            }
-
-            /// Shows [`figure`](Self::figure) as a cell's output in the notebook.
-            pub fn evcxr_display(&self) {
-                match self.figure() {
-                    Ok(fig) => fig.evcxr_display(),
-                    Err(e) => println!("EVCXR_BEGIN_CONTENT text/plain\n{} (no figure: {e})\nEVCXR_END_CONTENT", self.title()),
-                }
             }
         }
     };

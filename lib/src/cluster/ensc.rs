@@ -48,20 +48,22 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::common::{check_records, cluster_sizes, first_two, impl_cluster_display};
-use crate::estimator::required;
 use super::affinity_graph::SparseGraph;
+use super::common::{check_records, cluster_sizes, first_two, impl_cluster_display};
 use super::spectral_clustering::SpectralClustering;
-use crate::persist::impl_persist;
 use crate::error::{Error, Result};
+use crate::estimator::required;
 use crate::estimator::{impl_fit, params};
 use crate::interrupt;
+use crate::persist::impl_persist;
+use crate::render::impl_render;
 
 const WHO: &str = "Ensc";
 
 /// Elastic-net subspace clustering: fitted model; start from [`Ensc::params`] or [`Ensc::ssc`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ensc {
+    params: EnscValidParams,
     labels: Vec<usize>,
     coefficients: Vec<Vec<(usize, f64)>>,
     n_components: usize,
@@ -104,6 +106,11 @@ impl Ensc {
     /// Cluster of each point, in `0..n_clusters`.
     pub fn labels(&self) -> &[usize] {
         &self.labels
+    }
+
+    /// The parameters of the fit.
+    pub fn params_used(&self) -> &EnscValidParams {
+        &self.params
     }
 
     /// Row j of the self-expressive matrix C: the non-zero `(i, c_ji)` pairs,
@@ -166,6 +173,7 @@ impl Ensc {
 }
 
 impl_cluster_display!(Ensc, ["x1", "x2"]);
+impl_render!(Ensc, "EnSC", params: params, shapes: [labels, coefficients]);
 
 impl EnscValidParams {
     /// Clusters the rows of `x`.
@@ -193,6 +201,7 @@ impl EnscValidParams {
         let graph = affinity(&coefficients, n);
         let spectral = SpectralClustering::params().n_clusters(k).n_init(self.n_init).seed(self.seed).check()?.fit_graph(&graph)?;
         Ok(Ensc {
+            params: self.clone(),
             labels: spectral.labels().to_vec(),
             coefficients,
             n_components: spectral.n_components(),
@@ -379,7 +388,11 @@ mod tests {
     fn same_bits_at_any_thread_count() {
         let m = union(150, 3);
         let run = |threads| {
-            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| Ensc::params().n_clusters(3).fit_records(m.data.view()).unwrap())
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| Ensc::params().n_clusters(3).fit_records(m.data.view()).unwrap())
         };
         assert_eq!(run(1), run(4));
     }

@@ -44,25 +44,27 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::common::{check_dim, check_n_clusters, check_records, cluster_sizes, first_two, impl_cluster_display};
-use crate::estimator::required;
-use crate::persist::impl_persist;
 use crate::error::{Error, Result};
+use crate::estimator::required;
 use crate::estimator::{impl_fit, params};
 use crate::interrupt;
 use crate::linalg::{symmetric_eigen, top_eigenpairs};
-use crate::neighbors::rng;
+use crate::persist::impl_persist;
+use crate::render::impl_render;
+use crate::rng;
 
 /// Rows per parallel task.
 const ROWS: usize = 2048;
 /// Feature counts above this use Lanczos instead of dense Jacobi for the refit.
 const DENSE_EIGEN_MAX: usize = 256;
 /// RNG stream of the restarts.
-const STREAM: u64 = 0x6b5;
+const STREAM: u64 = crate::rng::stream::K_SUBSPACES;
 const WHO: &str = "KSubspaces";
 
 /// K-subspaces clustering: fitted model; start from [`KSubspaces::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct KSubspaces {
+    params: KSubspacesValidParams,
     labels: Vec<usize>,
     bases: Vec<Array2<f64>>,
     means: Vec<Array1<f64>>,
@@ -101,6 +103,11 @@ impl KSubspaces {
     /// Cluster of each training point, in `0..n_clusters`.
     pub fn labels(&self) -> &[usize] {
         &self.labels
+    }
+
+    /// The parameters of the fit.
+    pub fn params_used(&self) -> &KSubspacesValidParams {
+        &self.params
     }
 
     /// Orthonormal basis `Uₖ` (n_features × dₖ) of each subspace.
@@ -154,6 +161,7 @@ impl KSubspaces {
 }
 
 impl_cluster_display!(KSubspaces, ["x1", "x2"]);
+impl_render!(KSubspaces, "K-subspaces", params: params, shapes: [labels, bases]);
 
 impl KSubspacesValidParams {
     /// The dimension of each subspace: `dims`, or `dim` for all `n_clusters`.
@@ -162,7 +170,9 @@ impl KSubspacesValidParams {
         let dims = match (&self.dims, self.dim) {
             (Some(dims), _) => dims.clone(),
             (None, Some(dim)) => vec![dim; k],
-            (None, None) => return Err(Error::param("dim", "of KSubspaces must be set (it has no default) unless dims is given; got None")),
+            (None, None) => {
+                return Err(Error::param("dim", "of KSubspaces must be set (it has no default) unless dims is given; got None"))
+            }
         };
         if dims.len() != k {
             return Err(Error::param("dims", format!("of KSubspaces must hold one dimension per cluster ({k}); got {}", dims.len())));
@@ -193,6 +203,7 @@ impl KSubspacesValidParams {
             .reduce(|a, b| if b.residual < a.residual { b } else { a })
             .ok_or_else(|| Error::param("n_init", "of KSubspaces must be ≥ 1; got 0"))?;
         Ok(KSubspaces {
+            params: self.clone(),
             labels: best.labels,
             bases: best.model.bases,
             means: best.model.means,
@@ -256,7 +267,11 @@ impl KSubspacesValidParams {
                     row.iter().zip(c.iter()).map(|(a, b)| (a - b) * (a - b)).sum::<f64>()
                 } else {
                     let rn = row.dot(&row).sqrt();
-                    if rn == 0.0 { 2.0 } else { 1.0 - (row.dot(&c) / (rn * cn)).abs() }
+                    if rn == 0.0 {
+                        2.0
+                    } else {
+                        1.0 - (row.dot(&c) / (rn * cn)).abs()
+                    }
                 }
             })
             .collect();
@@ -466,9 +481,11 @@ mod tests {
     fn same_bits_at_any_thread_count() {
         let m = molrg(12, &[2, 2, 2], 5000, 5).unwrap();
         let run = |threads| {
-            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
-                KSubspaces::params().n_clusters(3).dim(2).seed(9).fit_records(m.data.view()).unwrap()
-            })
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| KSubspaces::params().n_clusters(3).dim(2).seed(9).fit_records(m.data.view()).unwrap())
         };
         assert_eq!(run(1), run(4));
     }

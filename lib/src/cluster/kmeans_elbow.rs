@@ -20,10 +20,11 @@
 use ndarray::{Array2, ArrayView2};
 
 use super::common::{check_records, cluster_figure, kmeans};
-use crate::persist::impl_persist;
 use crate::error::{Error, Result};
 use crate::estimator::{impl_fit, params};
+use crate::persist::impl_persist;
 use crate::plot::{grid, lines, Figure, Series};
+use crate::render::impl_render;
 
 params! {
     /// Checked k-means-elbow parameters; see [`KMeansElbow::params`].
@@ -62,14 +63,13 @@ impl KMeansElbowValidParams {
         if self.k_max > n {
             return Err(Error::param("k_range", format!("of KMeansElbow must end at most at n_samples = {n}; got k_max = {}", self.k_max)));
         }
-        let runs = (self.k_min..=self.k_max)
-            .map(|k| kmeans(x, k, self.n_init, self.seed.wrapping_add(k as u64)))
-            .collect::<Result<Vec<_>>>()?;
+        let runs =
+            (self.k_min..=self.k_max).map(|k| kmeans(x, k, self.n_init, self.seed.wrapping_add(k as u64))).collect::<Result<Vec<_>>>()?;
         let ks: Vec<usize> = (self.k_min..=self.k_max).collect();
         let inertias: Vec<f64> = runs.iter().map(|r| r.2).collect();
         let at = elbow(&inertias);
         let (labels, centroids, _) = runs.into_iter().nth(at).expect("elbow index is in range");
-        Ok(KMeansElbow { ks, inertias, chosen: at, labels, centroids, points: x.to_owned() })
+        Ok(KMeansElbow { params: self.clone(), ks, inertias, chosen: at, labels, centroids, points: x.to_owned() })
     }
 }
 
@@ -92,8 +92,9 @@ fn elbow(inertias: &[f64]) -> usize {
 }
 
 /// k-means at the elbow k, with the whole inertia curve.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KMeansElbow {
+    params: KMeansElbowValidParams,
     ks: Vec<usize>,
     inertias: Vec<f64>,
     chosen: usize,
@@ -111,6 +112,11 @@ impl KMeansElbow {
     /// Cluster of each row at the chosen k.
     pub fn labels(&self) -> &[usize] {
         &self.labels
+    }
+
+    /// The parameters of the fit.
+    pub fn params_used(&self) -> &KMeansElbowValidParams {
+        &self.params
     }
 
     /// Centroids at the chosen k.
@@ -134,15 +140,9 @@ impl KMeansElbow {
         let clusters = cluster_figure(self.points.view(), &self.labels, "clusters", ["1", "2"])?;
         Ok(grid(2, vec![curve, clusters])?.title(&format!("k-means, elbow at k = {}", self.k())))
     }
-
-    /// Renders in the notebook.
-    pub fn evcxr_display(&self) {
-        match self.figure() {
-            Ok(f) => f.evcxr_display(),
-            Err(e) => println!("{e}"),
-        }
-    }
 }
+
+impl_render!(KMeansElbow, "k-means elbow", params: params, shapes: [ks, labels, centroids]);
 
 impl_persist!(KMeansElbow, "k-means elbow");
 

@@ -45,11 +45,12 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::common::{check_n_clusters, check_records, cluster_sizes, first_two, impl_cluster_display, kmeans};
-use crate::estimator::required;
-use crate::persist::impl_persist;
 use crate::error::{Error, Result};
+use crate::estimator::required;
 use crate::estimator::{impl_fit, params};
 use crate::neighbors::{KnnGraph, KnnMethod, KnnParams};
+use crate::persist::impl_persist;
+use crate::render::impl_render;
 
 /// Local connectivity of a clustering: see [`local_connectivity`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -88,7 +89,10 @@ impl LocalConnectivity {
 pub fn local_connectivity(x: ArrayView2<f64>, labels: &[usize], n_neighbors: usize) -> Result<LocalConnectivity> {
     check_records("local_connectivity", x)?;
     if labels.len() != x.nrows() {
-        return Err(Error::param("labels", format!("of local_connectivity must have one label per row ({}); got {}", x.nrows(), labels.len())));
+        return Err(Error::param(
+            "labels",
+            format!("of local_connectivity must have one label per row ({}); got {}", x.nrows(), labels.len()),
+        ));
     }
     let graph = neighbours("local_connectivity", x, n_neighbors, KnnMethod::Exact, 0)?;
     Ok(connectivity_of(&graph, labels))
@@ -104,18 +108,15 @@ fn neighbours(who: &str, x: ArrayView2<f64>, n_neighbors: usize, method: KnnMeth
 
 fn connectivity_of(graph: &KnnGraph, labels: &[usize]) -> LocalConnectivity {
     let k = graph.k() as f64;
-    let per_point = graph
-        .indices()
-        .outer_iter()
-        .zip(labels)
-        .map(|(row, &l)| row.iter().filter(|&&j| labels[j] == l).count() as f64 / k)
-        .collect();
+    let per_point =
+        graph.indices().outer_iter().zip(labels).map(|(row, &l)| row.iter().filter(|&&j| labels[j] == l).count() as f64 / k).collect();
     LocalConnectivity { per_point }
 }
 
 /// LOFKM: fitted model; start from [`Lofkm::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Lofkm {
+    params: LofkmValidParams,
     labels: Vec<usize>,
     centroids: Array2<f64>,
     sse: f64,
@@ -155,6 +156,11 @@ impl Lofkm {
     /// Cluster of each point.
     pub fn labels(&self) -> &[usize] {
         &self.labels
+    }
+
+    /// The parameters of the fit.
+    pub fn params_used(&self) -> &LofkmValidParams {
+        &self.params
     }
 
     /// Cluster means (n_clusters × n_features).
@@ -215,6 +221,7 @@ impl Lofkm {
 }
 
 impl_cluster_display!(Lofkm, ["x1", "x2"]);
+impl_render!(Lofkm, "LOFKM", params: params, shapes: [labels, centroids]);
 
 impl LofkmValidParams {
     /// Clusters the rows of `x`.
@@ -250,6 +257,7 @@ impl LofkmValidParams {
         }
         let (_, labels, centroids, _) = best;
         Ok(Lofkm {
+            params: self.clone(),
             sse: sse(x, &labels, &centroids),
             connectivity: connectivity_of(&graph, &labels),
             kmeans_connectivity: connectivity_of(&graph, &start),
@@ -334,7 +342,12 @@ mod tests {
     fn improves_connectivity_on_overlapping_blobs() {
         let ds = blobs(600, 4, 2, 3.0, 7).unwrap();
         let fit = Lofkm::params().n_clusters(4).beta(2.0).fit_records(ds.records().view()).unwrap();
-        assert!(fit.connectivity().mean() > fit.kmeans_connectivity().mean(), "{} vs {}", fit.connectivity().mean(), fit.kmeans_connectivity().mean());
+        assert!(
+            fit.connectivity().mean() > fit.kmeans_connectivity().mean(),
+            "{} vs {}",
+            fit.connectivity().mean(),
+            fit.kmeans_connectivity().mean()
+        );
         assert!(fit.connectivity().poorly_connected() <= fit.kmeans_connectivity().poorly_connected());
         // At a modest cost in SSE.
         assert!(fit.sse() >= fit.kmeans_sse() * (1.0 - 1e-9) && fit.sse() < 1.2 * fit.kmeans_sse());
@@ -351,7 +364,11 @@ mod tests {
     fn same_bits_at_any_thread_count() {
         let ds = blobs(5000, 5, 3, 2.0, 1).unwrap();
         let run = |threads| {
-            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| Lofkm::params().n_clusters(5).fit_records(ds.records().view()).unwrap())
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| Lofkm::params().n_clusters(5).fit_records(ds.records().view()).unwrap())
         };
         assert_eq!(run(1), run(4));
     }

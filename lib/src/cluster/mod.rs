@@ -20,8 +20,8 @@
 //! [`crate::metrics`] (`clustering_accuracy`, `nmi`, `ari`, `calinski_harabasz`,
 //! `davies_bouldin`; `match_subspaces` for recovered bases).
 
-pub(crate) mod common;
 mod affinity_graph;
+pub(crate) mod common;
 mod ensc;
 mod k_subspaces;
 mod kmeans_elbow;
@@ -30,8 +30,8 @@ mod ppp;
 mod spectral_clustering;
 
 pub use ensc::{Ensc, EnscParams, EnscValidParams};
-pub use kmeans_elbow::{KMeansElbow, KMeansElbowParams, KMeansElbowValidParams};
 pub use k_subspaces::{KSubspaces, KSubspacesParams, KSubspacesValidParams};
+pub use kmeans_elbow::{KMeansElbow, KMeansElbowParams, KMeansElbowValidParams};
 pub use lofkm::{local_connectivity, LocalConnectivity, Lofkm, LofkmParams, LofkmValidParams};
 pub use ppp::{Ppp, PppCandidate, PppParams, PppValidParams};
 pub use spectral_clustering::{Affinity, SpectralClustering, SpectralClusteringParams, SpectralClusteringValidParams};

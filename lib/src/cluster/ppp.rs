@@ -50,14 +50,15 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::common::{check_records, cluster_sizes, first_two, impl_cluster_display, kmeans};
-use crate::persist::impl_persist;
 use crate::error::{Error, Result};
 use crate::estimator::{impl_fit, params};
 use crate::metrics::ari;
-use crate::neighbors::rng;
+use crate::persist::impl_persist;
 use crate::plot::{lines, Figure, Series};
+use crate::render::impl_render;
+use crate::rng;
 
-const STREAM: u64 = 0x999;
+const STREAM: u64 = crate::rng::stream::PPP;
 /// k-means++ starts inside each restart (its best kept), so that a restart is
 /// a sound k-means result and instability reflects the data, not one bad start.
 const RUN_INIT: usize = 3;
@@ -79,8 +80,9 @@ pub struct PppCandidate {
 }
 
 /// PPP: fitted model; start from [`Ppp::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ppp {
+    params: PppValidParams,
     labels: Vec<usize>,
     n_clusters: usize,
     candidates: Vec<PppCandidate>,
@@ -116,6 +118,11 @@ impl Ppp {
         &self.labels
     }
 
+    /// The parameters of the fit.
+    pub fn params_used(&self) -> &PppValidParams {
+        &self.params
+    }
+
     /// The chosen number of clusters.
     pub fn n_clusters(&self) -> usize {
         self.n_clusters
@@ -135,7 +142,11 @@ impl Ppp {
     pub fn score_figure(&self) -> Result<Figure> {
         let ks: Vec<f64> = self.candidates.iter().map(|c| c.k as f64).collect();
         let s = Series::new("stability (mean pairwise ARI)", ks.clone(), self.candidates.iter().map(|c| c.stability).collect());
-        let a = Series::new("GMM agreement (ARI)", ks, self.candidates.iter().map(|c| if c.agreement.is_finite() { c.agreement } else { 0.0 }).collect());
+        let a = Series::new(
+            "GMM agreement (ARI)",
+            ks,
+            self.candidates.iter().map(|c| if c.agreement.is_finite() { c.agreement } else { 0.0 }).collect(),
+        );
         Ok(lines(&[s, a])?.title(&format!("PPP scores (chosen k = {})", self.n_clusters)).axis_labels(&["k", "ARI"]))
     }
 
@@ -145,11 +156,17 @@ impl Ppp {
     }
 
     fn title(&self) -> String {
-        format!("PPP: {} clusters chosen from k in {}..={}", self.n_clusters, self.candidates[0].k, self.candidates[self.candidates.len() - 1].k)
+        format!(
+            "PPP: {} clusters chosen from k in {}..={}",
+            self.n_clusters,
+            self.candidates[0].k,
+            self.candidates[self.candidates.len() - 1].k
+        )
     }
 }
 
 impl_cluster_display!(Ppp, ["x1", "x2"]);
+impl_render!(Ppp, "PPP", params: params, shapes: [labels, candidates]);
 
 impl PppParams {
     /// The k tried, `k_min..=k_max` (both set at once; errors name `k_range`).
@@ -164,7 +181,10 @@ impl PppValidParams {
         check_records("Ppp", x)?;
         let n = x.nrows();
         if n < 3 || self.k_min > n - 1 {
-            return Err(Error::param("k_range", format!("of Ppp must have k_min ≤ n_samples − 1 = {}; got k_min = {}", n.saturating_sub(1), self.k_min)));
+            return Err(Error::param(
+                "k_range",
+                format!("of Ppp must have k_min ≤ n_samples − 1 = {}; got k_min = {}", n.saturating_sub(1), self.k_min),
+            ));
         }
         let k_max = self.k_max.min(n - 1);
         let mut candidates = Vec::new();
@@ -184,14 +204,17 @@ impl PppValidParams {
             });
         let chosen = match qualified {
             Some((i, _)) => i,
-            None => candidates
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (i, c.stability * if c.agreement.is_finite() { c.agreement.max(0.0) } else { 0.0 }))
-                .fold((0, f64::NEG_INFINITY), |best, (i, v)| if v > best.1 { (i, v) } else { best })
-                .0,
+            None => {
+                candidates
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (i, c.stability * if c.agreement.is_finite() { c.agreement.max(0.0) } else { 0.0 }))
+                    .fold((0, f64::NEG_INFINITY), |best, (i, v)| if v > best.1 { (i, v) } else { best })
+                    .0
+            }
         };
         Ok(Ppp {
+            params: self.clone(),
             labels: canonical(&partitions[chosen]),
             n_clusters: candidates[chosen].k,
             candidates,
@@ -214,7 +237,8 @@ impl PppValidParams {
             }
         }
         let stability = (agree.sum() - m as f64) / (m * (m - 1)) as f64;
-        let medoid = (0..m).map(|a| (a, agree.row(a).sum())).fold((0, f64::NEG_INFINITY), |best, (a, s)| if s > best.1 { (a, s) } else { best }).0;
+        let medoid =
+            (0..m).map(|a| (a, agree.row(a).sum())).fold((0, f64::NEG_INFINITY), |best, (a, s)| if s > best.1 { (a, s) } else { best }).0;
         let (labels, inertia) = runs[medoid].clone();
         let (agreement, bic) = gmm_scores(x, k, &labels, rng::derive(self.seed, STREAM, k as u64)).unwrap_or((f64::NAN, f64::INFINITY));
         Ok((PppCandidate { k, stability, agreement, bic, inertia }, labels))
@@ -254,7 +278,8 @@ fn log_likelihood(x: ArrayView2<f64>, weights: &Array1<f64>, means: &Array2<f64>
     let per_point: Vec<f64> = x
         .outer_iter()
         .map(|row| {
-            let terms: Vec<f64> = factors.iter().zip(means.outer_iter()).zip(&log_norm).map(|((l, mu), c)| c - 0.5 * mahalanobis2(l, row, mu)).collect();
+            let terms: Vec<f64> =
+                factors.iter().zip(means.outer_iter()).zip(&log_norm).map(|((l, mu), c)| c - 0.5 * mahalanobis2(l, row, mu)).collect();
             let top = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             top + terms.iter().map(|t| (t - top).exp()).sum::<f64>().ln()
         })
@@ -341,7 +366,11 @@ mod tests {
     fn same_bits_at_any_thread_count() {
         let ds = blobs(3000, 3, 2, 1.0, 2).unwrap();
         let run = |threads| {
-            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| Ppp::params().k_range(2, 4).fit_records(ds.records().view()).unwrap())
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| Ppp::params().k_range(2, 4).fit_records(ds.records().view()).unwrap())
         };
         assert_eq!(run(1), run(4));
     }

@@ -50,20 +50,22 @@ use serde::{Deserialize, Serialize};
 
 use super::affinity_graph::{knn_connectivity, rbf_graph, SparseGraph};
 use super::common::{check_n_clusters, check_records, cluster_sizes, impl_cluster_display, kmeans};
-use crate::estimator::required;
-use crate::persist::impl_persist;
 use crate::error::{Error, Result};
+use crate::estimator::required;
 use crate::estimator::{impl_fit, params};
 use crate::linalg::{symmetric_eigen, top_eigenpairs};
-use crate::neighbors::{rng, KnnMethod, KnnParams};
+use crate::neighbors::{KnnMethod, KnnParams};
+use crate::persist::impl_persist;
+use crate::render::impl_render;
+use crate::rng;
 
 /// Components up to this size are solved densely (Jacobi).
 const DENSE_MAX: usize = 300;
 /// Largest data set for the dense RBF affinity.
 const RBF_MAX: usize = 5000;
 /// RNG streams.
-const STREAM_LANCZOS: u64 = 0x5c1;
-const STREAM_KMEANS: u64 = 0x5c2;
+const STREAM_LANCZOS: u64 = crate::rng::stream::SPECTRAL_CLUSTERING_LANCZOS;
+const STREAM_KMEANS: u64 = crate::rng::stream::SPECTRAL_CLUSTERING_KMEANS;
 const WHO: &str = "SpectralClustering";
 
 /// How the affinity graph is built.
@@ -85,8 +87,9 @@ pub enum Affinity {
 }
 
 /// Spectral clustering: fitted model; start from [`SpectralClustering::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpectralClustering {
+    params: SpectralClusteringValidParams,
     labels: Vec<usize>,
     embedding: Array2<f64>,
     eigenvalues: Vec<f64>,
@@ -132,6 +135,11 @@ impl SpectralClustering {
         &self.labels
     }
 
+    /// The parameters of the fit.
+    pub fn params_used(&self) -> &SpectralClusteringValidParams {
+        &self.params
+    }
+
     /// The spectral embedding k-means ran on (n × n_clusters).
     pub fn embedding(&self) -> &Array2<f64> {
         &self.embedding
@@ -165,6 +173,7 @@ impl SpectralClustering {
 }
 
 impl_cluster_display!(SpectralClustering, ["spectral 1", "spectral 2"]);
+impl_render!(SpectralClustering, "Spectral clustering", params: params, shapes: [labels, embedding]);
 
 impl SpectralClusteringParams {
     /// Shorthand for `affinity(Affinity::NearestNeighbors { n_neighbors })`:
@@ -245,7 +254,7 @@ impl SpectralClusteringValidParams {
         }
         let (labels, _, _) = kmeans(embedding.view(), k, self.n_init, rng::derive(self.seed, STREAM_KMEANS, 0))?;
         let eigenvalues = values.iter().map(|v| (1.0 - v).max(0.0)).collect();
-        Ok(SpectralClustering { labels, embedding, eigenvalues, n_components, n_clusters: k })
+        Ok(SpectralClustering { params: self.clone(), labels, embedding, eigenvalues, n_components, n_clusters: k })
     }
 }
 
@@ -383,9 +392,11 @@ mod tests {
     fn same_bits_at_any_thread_count() {
         let m = molrg(10, &[2, 2], 5000, 3).unwrap();
         let run = |threads| {
-            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
-                SpectralClustering::params().n_clusters(2).seed(5).fit_records(m.data.view()).unwrap()
-            })
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| SpectralClustering::params().n_clusters(2).seed(5).fit_records(m.data.view()).unwrap())
         };
         assert_eq!(run(1), run(4));
     }

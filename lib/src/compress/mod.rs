@@ -13,7 +13,7 @@ mod recall;
 
 pub use pca_quantize::{compression_table, Compression, CompressionRow, CompressionTable, PcaProjection};
 pub use quantize::{
-    bf16_encode, f16_encode, fp8_e4m3_decode, fp8_e4m3_encode, fp8_e5m2_decode, fp8_e5m2_encode, quantize_roundtrip,
-    Int8Calibration, Quantization, Quantized,
+    bf16_encode, f16_encode, fp8_e4m3_decode, fp8_e4m3_encode, fp8_e5m2_decode, fp8_e5m2_encode, quantize_roundtrip, Int8Calibration,
+    Quantization, Quantized,
 };
 pub use recall::{recall_at_k, top_k, Similarity};

@@ -262,7 +262,10 @@ impl PcaProjection {
     pub fn reconstruct(&self, z: ArrayView2<f64>) -> Result<Array2<f64>> {
         let k = z.ncols();
         if k > self.n_components() {
-            return Err(Error::param("z", format!("of PcaProjection::reconstruct has at most {} columns (the axes fitted); got {k}", self.n_components())));
+            return Err(Error::param(
+                "z",
+                format!("of PcaProjection::reconstruct has at most {} columns (the axes fitted); got {k}", self.n_components()),
+            ));
         }
         Ok(z.dot(&self.components.slice(s![..k, ..])) + &self.mean)
     }
@@ -270,7 +273,14 @@ impl PcaProjection {
     /// The rows of `x` on the leading `dims` principal axes (all of them if fewer).
     pub fn project(&self, x: ArrayView2<f64>, dims: usize) -> Result<Array2<f64>> {
         if x.ncols() != self.mean.len() {
-            return Err(Error::param("x", format!("of PcaProjection::project must have {} columns, as the data PCA was fitted on; got {}", self.mean.len(), x.ncols())));
+            return Err(Error::param(
+                "x",
+                format!(
+                    "of PcaProjection::project must have {} columns, as the data PCA was fitted on; got {}",
+                    self.mean.len(),
+                    x.ncols()
+                ),
+            ));
         }
         let dims = dims.min(self.n_components());
         Ok((&x - &self.mean).dot(&self.components.slice(s![..dims, ..]).t()))
@@ -323,7 +333,8 @@ mod tests {
         let unit_q = Quantized::encode(zq.view(), Quantization::Binary).unwrap().decode();
         let unscaled = overlap(
             &top_k(corpus, queries, 10, Similarity::Cosine).unwrap(),
-            &top_k(p.reconstruct(unit.view()).unwrap().view(), p.reconstruct(unit_q.view()).unwrap().view(), 10, Similarity::Cosine).unwrap(),
+            &top_k(p.reconstruct(unit.view()).unwrap().view(), p.reconstruct(unit_q.view()).unwrap().view(), 10, Similarity::Cosine)
+                .unwrap(),
         );
         println!("binary {full:.4}, PCA 50% + binary {pca:.4}, the same decoded to ±1 {unscaled:.4}");
         assert!(pca > 2.0 * unscaled && pca > 0.2 && pca < full, "{}", t.to_markdown());

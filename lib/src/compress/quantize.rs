@@ -163,7 +163,10 @@ impl Quantized {
         let (n, dim) = x.dim();
         let calibration = match (format, calibration) {
             (Quantization::Int8, None) => {
-                return Err(Error::param("calibration", "of int8 quantisation is required; got None (use Int8Calibration::fit on the corpus)"))
+                return Err(Error::param(
+                    "calibration",
+                    "of int8 quantisation is required; got None (use Int8Calibration::fit on the corpus)",
+                ))
             }
             (Quantization::Int8, Some(c)) if c.min.len() != dim => {
                 return Err(Error::param("calibration", format!("has {} dimensions but x has {dim}", c.min.len())))
@@ -388,7 +391,7 @@ mod tests {
             (-2.0, 0xC0),
             (448.0, 0x7E),
             (1.125, 0x39),
-            (0.015625, 0x08), // 2⁻⁶, smallest normal
+            (0.015625, 0x08),    // 2⁻⁶, smallest normal
             (0.001953125, 0x01), // 2⁻⁹, smallest subnormal
             (0.013671875, 0x07), // largest subnormal 7·2⁻⁹
             (240.0, 0x77),
@@ -421,7 +424,7 @@ mod tests {
             (1.0, 0x3C),
             (-1.0, 0xBC),
             (57344.0, 0x7B),
-            (0.00006103515625, 0x04), // 2⁻¹⁴, smallest normal
+            (0.00006103515625, 0x04),   // 2⁻¹⁴, smallest normal
             (0.0000152587890625, 0x01), // 2⁻¹⁶, smallest subnormal
             (1.5, 0x3E),
         ] {
@@ -493,9 +496,6 @@ mod tests {
         let x = array![[1.0, 2.0]];
         assert!(matches!(Quantized::encode_with(x.view(), Quantization::Int8, None), Err(Error::Param { name: "calibration", .. })));
         let cal = Int8Calibration::fit(array![[1.0]].view()).unwrap();
-        assert!(matches!(
-            Quantized::encode_with(x.view(), Quantization::Int8, Some(&cal)),
-            Err(Error::Param { name: "calibration", .. })
-        ));
+        assert!(matches!(Quantized::encode_with(x.view(), Quantization::Int8, Some(&cal)), Err(Error::Param { name: "calibration", .. })));
     }
 }

@@ -100,11 +100,8 @@ pub fn recall_at_k(
 /// Mean share of each row of `exact` found in the same row of `approx`.
 pub(crate) fn overlap(exact: &Array2<usize>, approx: &Array2<usize>) -> f64 {
     let k = exact.ncols() as f64;
-    let hits: usize = exact
-        .outer_iter()
-        .zip(approx.outer_iter())
-        .map(|(e, a)| e.iter().filter(|i| a.iter().any(|j| j == *i)).count())
-        .sum();
+    let hits: usize =
+        exact.outer_iter().zip(approx.outer_iter()).map(|(e, a)| e.iter().filter(|i| a.iter().any(|j| j == *i)).count()).sum();
     hits as f64 / (k * exact.nrows() as f64)
 }
 

@@ -139,16 +139,10 @@ impl Benchmark {
 
     /// The benchmark called `name` (scikit-dimension's spelling, any case).
     pub fn from_name(name: &str) -> Result<Benchmark> {
-        ALL.iter()
-            .copied()
-            .find(|b| b.name().eq_ignore_ascii_case(name))
-            .ok_or_else(|| {
-                let known: Vec<&str> = ALL.iter().map(|b| b.name()).collect();
-                Error::param(
-                    "name",
-                    format!("of Benchmark must be one of {known:?}; got {name:?}"),
-                )
-            })
+        ALL.iter().copied().find(|b| b.name().eq_ignore_ascii_case(name)).ok_or_else(|| {
+            let known: Vec<&str> = ALL.iter().map(|b| b.name()).collect();
+            Error::param("name", format!("of Benchmark must be one of {known:?}; got {name:?}"))
+        })
     }
 
     /// (name, intrinsic dim, ambient dim, description), from skdim's `_dict_truth`.
@@ -156,12 +150,7 @@ impl Benchmark {
         match self {
             M1Sphere => ("M1_Sphere", 10, 11, "10D sphere linearly embedded"),
             M2Affine3to5 => ("M2_Affine_3to5", 3, 5, "Affine space"),
-            M3Nonlinear4to6 => (
-                "M3_Nonlinear_4to6",
-                4,
-                6,
-                "Concentrated figure, mistakable with a 3D one",
-            ),
+            M3Nonlinear4to6 => ("M3_Nonlinear_4to6", 4, 6, "Concentrated figure, mistakable with a 3D one"),
             M4Nonlinear => ("M4_Nonlinear", 4, 8, "Nonlinear manifold"),
             M5aHelix1d => ("M5a_Helix1d", 1, 3, "1D helix"),
             M5bHelix2d => ("M5b_Helix2d", 2, 3, "2D helix"),
@@ -178,36 +167,11 @@ impl Benchmark {
             M13aScurve => ("M13a_Scurve", 2, 3, "2D S-curve"),
             M13bSpiral => ("M13b_Spiral", 1, 13, "1D helix curve"),
             Mbeta => ("Mbeta", 10, 40, "Manifold generated with a smooth nonuniform pdf"),
-            Mn1Nonlinear => (
-                "Mn1_Nonlinear",
-                18,
-                72,
-                "Nonlinearly embedded manifold of high ID",
-            ),
-            Mn2Nonlinear => (
-                "Mn2_Nonlinear",
-                24,
-                96,
-                "Nonlinearly embedded manifold of high ID",
-            ),
-            Mp1Paraboloid => (
-                "Mp1_Paraboloid",
-                3,
-                12,
-                "3D paraboloid, nonlinearly embedded, Burr-distributed",
-            ),
-            Mp2Paraboloid => (
-                "Mp2_Paraboloid",
-                6,
-                21,
-                "6D paraboloid, nonlinearly embedded, Burr-distributed",
-            ),
-            Mp3Paraboloid => (
-                "Mp3_Paraboloid",
-                9,
-                30,
-                "9D paraboloid, nonlinearly embedded, Burr-distributed",
-            ),
+            Mn1Nonlinear => ("Mn1_Nonlinear", 18, 72, "Nonlinearly embedded manifold of high ID"),
+            Mn2Nonlinear => ("Mn2_Nonlinear", 24, 96, "Nonlinearly embedded manifold of high ID"),
+            Mp1Paraboloid => ("Mp1_Paraboloid", 3, 12, "3D paraboloid, nonlinearly embedded, Burr-distributed"),
+            Mp2Paraboloid => ("Mp2_Paraboloid", 6, 21, "6D paraboloid, nonlinearly embedded, Burr-distributed"),
+            Mp3Paraboloid => ("Mp3_Paraboloid", 9, 30, "9D paraboloid, nonlinearly embedded, Burr-distributed"),
         }
     }
 }
@@ -247,12 +211,7 @@ pub fn benchmark_manifold(which: Benchmark, n_samples: usize, seed: u64) -> Resu
 }
 
 /// Builds an n × k matrix from a per-row map of k fresh uniforms.
-fn from_uniform_rows<const K: usize>(
-    rng: &mut SeededRng,
-    n: usize,
-    cols: usize,
-    f: impl Fn(&[f64; K]) -> Vec<f64>,
-) -> Array2<f64> {
+fn from_uniform_rows<const K: usize>(rng: &mut SeededRng, n: usize, cols: usize, f: impl Fn(&[f64; K]) -> Vec<f64>) -> Array2<f64> {
     let mut x = Array2::zeros((n, cols));
     for mut row in x.axis_iter_mut(Axis(0)) {
         let u: [f64; K] = std::array::from_fn(|_| rng.gen::<f64>());
@@ -276,13 +235,7 @@ fn sphere_data(rng: &mut SeededRng, n: usize, d: usize, dim: usize) -> Array2<f6
 
 /// p ∈ [0, 4]³ mapped by skdim's fixed 5 × 3 matrix plus offset.
 fn affine_3to5(rng: &mut SeededRng, n: usize) -> Array2<f64> {
-    let a = ndarray::array![
-        [1.2, -0.5, 0.0],
-        [0.5, 0.9, 0.0],
-        [-0.5, -0.2, 1.0],
-        [0.4, -0.9, -0.1],
-        [1.1, -0.3, 0.0]
-    ];
+    let a = ndarray::array![[1.2, -0.5, 0.0], [0.5, 0.9, 0.0], [-0.5, -0.2, 1.0], [0.4, -0.9, -0.1], [1.1, -0.3, 0.0]];
     let b = ndarray::array![3.0, -1.0, 0.0, 0.0, 8.0];
     let p = standard_uniform(rng, n, 3) * 4.0;
     p.dot(&a.t()) + &b
@@ -395,16 +348,8 @@ fn campadelli_n(rng: &mut SeededRng, n: usize, d: usize) -> Array2<f64> {
     let mut t2 = Array2::zeros((n, d));
     for i in 0..d {
         let (a, b) = (x.column(i), x.column(d - 1 - i));
-        t1.column_mut(i).assign(
-            &ndarray::Zip::from(&a)
-                .and(&b)
-                .map_collect(|&a, &b| (a * b.cos()).tan()),
-        );
-        t2.column_mut(i).assign(
-            &ndarray::Zip::from(&a)
-                .and(&b)
-                .map_collect(|&a, &b| (b * a.sin()).atan()),
-        );
+        t1.column_mut(i).assign(&ndarray::Zip::from(&a).and(&b).map_collect(|&a, &b| (a * b.cos()).tan()));
+        t2.column_mut(i).assign(&ndarray::Zip::from(&a).and(&b).map_collect(|&a, &b| (b * a.sin()).atan()));
     }
     repeat_pair(&t1, &t2)
 }
@@ -451,10 +396,7 @@ mod tests {
         let scale = (0..a.ncols()).map(|j| norm(&a, j)).fold(0.0, f64::max);
         let mut rank = 0;
         for _ in 0..a.ncols() {
-            let (best, size) =
-                (0..a.ncols())
-                    .map(|j| (j, norm(&a, j)))
-                    .fold((0, 0.0), |m, c| if c.1 > m.1 { c } else { m });
+            let (best, size) = (0..a.ncols()).map(|j| (j, norm(&a, j))).fold((0, 0.0), |m, c| if c.1 > m.1 { c } else { m });
             if size <= tol * scale {
                 break;
             }
@@ -480,10 +422,7 @@ mod tests {
 
     #[test]
     fn table_of_truth_matches_skdim() {
-        let dims: Vec<(usize, usize)> = Benchmark::all()
-            .iter()
-            .map(|b| (b.intrinsic_dim(), b.ambient_dim()))
-            .collect();
+        let dims: Vec<(usize, usize)> = Benchmark::all().iter().map(|b| (b.intrinsic_dim(), b.ambient_dim())).collect();
         assert_eq!(
             dims,
             [
@@ -570,10 +509,7 @@ mod tests {
         }
         let x = benchmark_manifold(M13bSpiral, 50, 2).unwrap();
         assert!(x.slice(s![.., 3..]).iter().all(|&v| v == 0.0));
-        assert!(x
-            .rows()
-            .into_iter()
-            .all(|r| (r[0].hypot(r[1]) - 100.0).abs() < 1e-9));
+        assert!(x.rows().into_iter().all(|r| (r[0].hypot(r[1]) - 100.0).abs() < 1e-9));
     }
 
     #[test]

@@ -39,11 +39,7 @@ pub struct CsvOptions {
 
 impl Default for CsvOptions {
     fn default() -> Self {
-        CsvOptions {
-            has_header: true,
-            target_column: None,
-            delimiter: b',',
-        }
+        CsvOptions { has_header: true, target_column: None, delimiter: b',' }
     }
 }
 
@@ -82,15 +78,9 @@ pub fn read_npy_1d(path: impl AsRef<Path>) -> Result<Array1<f64>> {
 pub fn read_npy_labels(path: impl AsRef<Path>) -> Result<Array1<usize>> {
     let path = path.as_ref();
     let values = read_npy_f64::<Ix1>(path, "read_npy_labels")?;
-    match values
-        .iter()
-        .position(|&v| !(v >= 0.0 && v.fract() == 0.0 && v <= usize::MAX as f64))
-    {
+    match values.iter().position(|&v| !(v >= 0.0 && v.fract() == 0.0 && v <= usize::MAX as f64)) {
         None => Ok(values.mapv(|v| v as usize)),
-        Some(i) => Err(Error::file_content(
-            path,
-            format!("entry {i} is {}; labels must be integers ≥ 0", values[i]),
-        )),
+        Some(i) => Err(Error::file_content(path, format!("entry {i} is {}; labels must be integers ≥ 0", values[i]))),
     }
 }
 
@@ -129,19 +119,9 @@ pub fn read_csv(path: impl AsRef<Path>, options: CsvOptions) -> Result<Dataset<f
         ));
     };
     let table = read_table(path, options)?;
-    let names: Vec<String> = table
-        .names
-        .iter()
-        .enumerate()
-        .filter(|(j, _)| *j != target)
-        .map(|(_, n)| n.clone())
-        .collect();
+    let names: Vec<String> = table.names.iter().enumerate().filter(|(j, _)| *j != target).map(|(_, n)| n.clone()).collect();
     let ds = Dataset::new(table.records_without(Some(target)), table.column(target));
-    Ok(if names.is_empty() {
-        ds
-    } else {
-        ds.with_feature_names(names)
-    })
+    Ok(if names.is_empty() { ds } else { ds.with_feature_names(names) })
 }
 
 /// A numeric CSV table as a matrix, one row per line; the target column, if
@@ -166,9 +146,7 @@ impl Table {
     /// Every column but `skip`.
     fn records_without(&self, skip: Option<usize>) -> Array2<f64> {
         let keep: Vec<usize> = (0..self.n_cols).filter(|&j| Some(j) != skip).collect();
-        Array2::from_shape_fn((self.n_rows(), keep.len()), |(i, j)| {
-            self.values[i * self.n_cols + keep[j]]
-        })
+        Array2::from_shape_fn((self.n_rows(), keep.len()), |(i, j)| self.values[i * self.n_cols + keep[j]])
     }
 
     /// Column `j`, which `read_table` has checked to exist.
@@ -185,12 +163,7 @@ fn read_table(path: &Path, options: CsvOptions) -> Result<Table> {
         .from_path(path)
         .map_err(|e| Error::io(path, e))?;
     let names: Vec<String> = if options.has_header {
-        reader
-            .headers()
-            .map_err(|e| Error::io(path, e))?
-            .iter()
-            .map(str::to_string)
-            .collect()
+        reader.headers().map_err(|e| Error::io(path, e))?.iter().map(str::to_string).collect()
     } else {
         Vec::new()
     };
@@ -205,42 +178,22 @@ fn read_table(path: &Path, options: CsvOptions) -> Result<Table> {
         }
     }
     if values.is_empty() {
-        return Err(Error::file_content(
-            path,
-            "holds no data rows; check `has_header` and the delimiter",
-        ));
+        return Err(Error::file_content(path, "holds no data rows; check `has_header` and the delimiter"));
     }
     if let Some(t) = options.target_column.filter(|&t| t >= n_cols) {
         return Err(Error::param(
             "target_column",
-            format!(
-                "of read_csv must be < the number of columns ({n_cols}) of {}; got {t}",
-                path.display()
-            ),
+            format!("of read_csv must be < the number of columns ({n_cols}) of {}; got {t}", path.display()),
         ));
     }
-    Ok(Table {
-        names,
-        values,
-        n_cols,
-    })
+    Ok(Table { names, values, n_cols })
 }
 
 fn parse_field(path: &Path, field: &str, line: u64, column: usize, names: &[String]) -> Result<f64> {
     field.parse::<f64>().map_err(|_| {
         let name = names.get(column).map_or(String::new(), |n| format!(" (`{n}`)"));
-        let what = if field.is_empty() {
-            "an empty value".to_string()
-        } else {
-            format!("{field:?}")
-        };
-        Error::file_content(
-            path,
-            format!(
-                "line {line}, column {}{name}: cannot read {what} as a number",
-                column + 1
-            ),
-        )
+        let what = if field.is_empty() { "an empty value".to_string() } else { format!("{field:?}") };
+        Error::file_content(path, format!("line {line}, column {}{name}: cannot read {what} as a number", column + 1))
     })
 }
 
@@ -261,20 +214,14 @@ fn read_npy_f64<D: Dimension>(path: &Path, who: &str) -> Result<Array<f64, D>> {
         )*};
     }
     try_as!(f64, f32, i64, i32, i16, i8, u64, u32, u16, u8);
-    Err(Error::file_content(
-        path,
-        format!("holds elements of type {descriptor}; {who} reads float and integer arrays"),
-    ))
+    Err(Error::file_content(path, format!("holds elements of type {descriptor}; {who} reads float and integer arrays")))
 }
 
 fn npy_error(path: &Path, who: &str, e: ReadNpyError) -> Error {
     match e {
         ReadNpyError::WrongNdim(expected, found) => Error::file_content(
             path,
-            format!(
-                "holds a {found}-d array; {who} expects {}-d",
-                expected.map_or("a different dimension".to_string(), |d| d.to_string())
-            ),
+            format!("holds a {found}-d array; {who} expects {}-d", expected.map_or("a different dimension".to_string(), |d| d.to_string())),
         ),
         other => Error::file_content(path, format!("is not a readable .npy file: {other}")),
     }
@@ -352,10 +299,7 @@ mod tests {
         let one_d = TempFile::new("oned.npy");
         write_npy_1d(&one_d.0, &array![1.0, 2.0]).unwrap();
         let msg = io_message(read_npy_2d(&one_d.0));
-        assert!(
-            msg.contains("1-d array") && msg.contains("read_npy_2d expects 2-d"),
-            "{msg}"
-        );
+        assert!(msg.contains("1-d array") && msg.contains("read_npy_2d expects 2-d"), "{msg}");
 
         let garbage = TempFile::with_text("garbage.npy", "not an npy file");
         let msg = io_message(read_npy_1d(&garbage.0));
@@ -401,14 +345,8 @@ mod tests {
     fn csv_records_without_header_and_other_delimiter() {
         let f = TempFile::with_text("plain.tsv", "1\t2\t3\n4\t5\t6\n");
         let opts = CsvOptions::default().has_header(false).delimiter(b'\t');
-        assert_eq!(
-            read_csv_records(&f.0, opts).unwrap(),
-            array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
-        );
-        assert_eq!(
-            read_csv_records(&f.0, opts.target_column(1)).unwrap(),
-            array![[1.0, 3.0], [4.0, 6.0]]
-        );
+        assert_eq!(read_csv_records(&f.0, opts).unwrap(), array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+        assert_eq!(read_csv_records(&f.0, opts.target_column(1)).unwrap(), array![[1.0, 3.0], [4.0, 6.0]]);
     }
 
     #[test]
@@ -416,16 +354,10 @@ mod tests {
         let f = TempFile::with_text("bad.csv", "x,y\n1,2\n3,abc\n");
         let msg = io_message(read_csv_records(&f.0, CsvOptions::default()));
         assert!(msg.contains("bad.csv"), "{msg}");
-        assert!(
-            msg.contains("line 3, column 2 (`y`)") && msg.contains("\"abc\""),
-            "{msg}"
-        );
+        assert!(msg.contains("line 3, column 2 (`y`)") && msg.contains("\"abc\""), "{msg}");
         let g = TempFile::with_text("empty_field.csv", "1,,3\n");
         let msg = io_message(read_csv_records(&g.0, CsvOptions::default().has_header(false)));
-        assert!(
-            msg.contains("line 1, column 2: cannot read an empty value"),
-            "{msg}"
-        );
+        assert!(msg.contains("line 1, column 2: cannot read an empty value"), "{msg}");
     }
 
     #[test]
@@ -440,13 +372,7 @@ mod tests {
         assert!(io_message(read_csv_records(&missing.0, CsvOptions::default())).contains("missing.csv"));
         let ok = TempFile::with_text("ok.csv", "a,b\n1,2\n");
         assert_param_err!(read_csv(&ok.0, CsvOptions::default()), "target_column");
-        assert_param_err!(
-            read_csv(&ok.0, CsvOptions::default().target_column(2)),
-            "target_column"
-        );
-        assert_param_err!(
-            read_csv_records(&ok.0, CsvOptions::default().target_column(5)),
-            "target_column"
-        );
+        assert_param_err!(read_csv(&ok.0, CsvOptions::default().target_column(2)), "target_column");
+        assert_param_err!(read_csv_records(&ok.0, CsvOptions::default().target_column(5)), "target_column");
     }
 }

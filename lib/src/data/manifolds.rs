@@ -19,10 +19,7 @@
 //! # Ok::<(), lowdim::Error>(())
 //! ```
 
-use super::{
-    check_at_least, check_non_negative, check_positive, seeded_rng, standard_normal, standard_uniform,
-    SeededRng,
-};
+use super::{check_at_least, check_non_negative, check_positive, seeded_rng, standard_normal, standard_uniform, SeededRng};
 use crate::error::{Error, Result};
 use linfa::Dataset;
 use ndarray::{Array1, Array2, Axis, Ix1};
@@ -102,10 +99,7 @@ pub fn torus(n_samples: usize, major: f64, minor: f64, seed: u64) -> Result<Arra
     check_positive("torus", "minor", minor)?;
     check_positive("torus", "major", major)?;
     if minor >= major {
-        return Err(Error::param(
-            "minor",
-            format!("of torus must be < major = {major} for a ring torus; got {minor}"),
-        ));
+        return Err(Error::param("minor", format!("of torus must be < major = {major} for a ring torus; got {minor}")));
     }
     let mut rng = seeded_rng(seed);
     let mut x = Array2::zeros((n_samples, 3));
@@ -126,13 +120,7 @@ pub fn torus(n_samples: usize, major: f64, minor: f64, seed: u64) -> Result<Arra
 ///
 /// Sizes differ by at most one: the first `n_samples mod n_centers` centres get
 /// one point more. `n_samples` ≥ 1; `n_centers` ≥ 1; `dim` ≥ 1; `cluster_std` ≥ 0.
-pub fn blobs(
-    n_samples: usize,
-    n_centers: usize,
-    dim: usize,
-    cluster_std: f64,
-    seed: u64,
-) -> Result<Dataset<f64, usize, Ix1>> {
+pub fn blobs(n_samples: usize, n_centers: usize, dim: usize, cluster_std: f64, seed: u64) -> Result<Dataset<f64, usize, Ix1>> {
     check_at_least("blobs", "n_samples", n_samples, 1)?;
     check_at_least("blobs", "n_centers", n_centers, 1)?;
     check_at_least("blobs", "dim", dim, 1)?;
@@ -207,22 +195,10 @@ mod tests {
 
     #[test]
     fn deterministic_in_the_seed() {
-        assert_eq!(
-            swiss_roll(30, 0.1, 5).unwrap().records(),
-            swiss_roll(30, 0.1, 5).unwrap().records()
-        );
-        assert_ne!(
-            swiss_roll(30, 0.1, 5).unwrap().records(),
-            swiss_roll(30, 0.1, 6).unwrap().records()
-        );
-        assert_eq!(
-            s_curve(30, 0.1, 5).unwrap().targets(),
-            s_curve(30, 0.1, 5).unwrap().targets()
-        );
-        assert_ne!(
-            s_curve(30, 0.1, 5).unwrap().targets(),
-            s_curve(30, 0.1, 6).unwrap().targets()
-        );
+        assert_eq!(swiss_roll(30, 0.1, 5).unwrap().records(), swiss_roll(30, 0.1, 5).unwrap().records());
+        assert_ne!(swiss_roll(30, 0.1, 5).unwrap().records(), swiss_roll(30, 0.1, 6).unwrap().records());
+        assert_eq!(s_curve(30, 0.1, 5).unwrap().targets(), s_curve(30, 0.1, 5).unwrap().targets());
+        assert_ne!(s_curve(30, 0.1, 5).unwrap().targets(), s_curve(30, 0.1, 6).unwrap().targets());
         assert_eq!(sphere(30, 3, 1).unwrap(), sphere(30, 3, 1).unwrap());
         assert_ne!(sphere(30, 3, 1).unwrap(), sphere(30, 3, 2).unwrap());
         assert_eq!(ball(30, 3, 1).unwrap(), ball(30, 3, 1).unwrap());
@@ -259,11 +235,7 @@ mod tests {
     fn noise_moves_points_off_the_roll() {
         let clean = swiss_roll(100, 0.0, 1).unwrap();
         let noisy = swiss_roll(100, 0.5, 1).unwrap();
-        let diff = (noisy.records() - clean.records())
-            .mapv(|v| v * v)
-            .mean()
-            .unwrap()
-            .sqrt();
+        let diff = (noisy.records() - clean.records()).mapv(|v| v * v).mean().unwrap().sqrt();
         assert!((diff - 0.5).abs() < 0.1, "noise std {diff}");
     }
 

@@ -191,26 +191,17 @@ impl Mnist1dParams {
         check_at_least(WHO, "template_len", self.template_len, 1)?;
         let (low, high) = self.padding;
         if low > high {
-            return Err(Error::param(
-                "padding",
-                format!("of {WHO} must have low ≤ high; got ({low}, {high})"),
-            ));
+            return Err(Error::param("padding", format!("of {WHO} must have low ≤ high; got ({low}, {high})")));
         }
         if !(self.scale_coeff >= 0.0 && self.scale_coeff < 2.0) {
-            return Err(Error::param(
-                "scale_coeff",
-                format!("of {WHO} must be in [0, 2); got {}", self.scale_coeff),
-            ));
+            return Err(Error::param("scale_coeff", format!("of {WHO} must be in [0, 2); got {}", self.scale_coeff)));
         }
         let dilated = self.dilated_len();
         check_at_least(WHO, "max_translation", self.max_translation, 1)?;
         if self.max_translation > dilated {
             return Err(Error::param(
                 "max_translation",
-                format!(
-                    "of {WHO} must be ≤ template_len + padding.1 = {dilated}; got {}",
-                    self.max_translation
-                ),
+                format!("of {WHO} must be ≤ template_len + padding.1 = {dilated}; got {}", self.max_translation),
             ));
         }
         check_non_negative(WHO, "corr_noise_scale", self.corr_noise_scale)?;
@@ -239,25 +230,9 @@ impl Mnist1dParams {
         let template_t = template_time();
         let t = Array1::from(self.time_axis(&template_t)) / raw_std;
         let split = (ys.len() as f64 * self.train_split) as usize;
-        let train = Dataset::new(
-            xs.slice(s![..split, ..]).to_owned(),
-            Array1::from(ys[..split].to_vec()),
-        );
-        let test = Dataset::new(
-            xs.slice(s![split.., ..]).to_owned(),
-            Array1::from(ys[split..].to_vec()),
-        );
-        Ok(Mnist1d {
-            train,
-            test,
-            t,
-            templates,
-            template_t,
-            raw_mean,
-            raw_std,
-            params: self.clone(),
-            seq_permutation,
-        })
+        let train = Dataset::new(xs.slice(s![..split, ..]).to_owned(), Array1::from(ys[..split].to_vec()));
+        let test = Dataset::new(xs.slice(s![split.., ..]).to_owned(), Array1::from(ys[split..].to_vec()));
+        Ok(Mnist1d { train, test, t, templates, template_t, raw_mean, raw_std, params: self.clone(), seq_permutation })
     }
 
     fn dilated_len(&self) -> usize {
@@ -283,11 +258,7 @@ impl Mnist1dParams {
     fn transform(&self, template: &[f64], rng: &mut SeededRng) -> Vec<f64> {
         let (low, high) = self.padding;
         let pad = low + (rng.gen::<f64>() * (high - low + 1) as f64) as usize;
-        let mut x: Vec<f64> = template
-            .iter()
-            .map(|v| v + EPS)
-            .chain(std::iter::repeat_n(0.0, pad))
-            .collect();
+        let mut x: Vec<f64> = template.iter().map(|v| v + EPS).chain(std::iter::repeat_n(0.0, pad)).collect();
         x = interpolate(&x, self.dilated_len());
         let scale = 1.0 + self.scale_coeff * (rng.gen::<f64>() - 0.5);
         x.iter_mut().for_each(|v| *v *= scale);
@@ -306,9 +277,7 @@ impl Mnist1dParams {
     /// Smoothed noise where the signal is exactly zero (the padding), then
     /// white noise everywhere; both noise vectors are drawn at full length.
     fn add_noise(&self, x: &mut [f64], rng: &mut SeededRng) {
-        let raw: Vec<f64> = (0..x.len())
-            .map(|_| self.corr_noise_scale * rng.sample::<f64, _>(StandardNormal))
-            .collect();
+        let raw: Vec<f64> = (0..x.len()).map(|_| self.corr_noise_scale * rng.sample::<f64, _>(StandardNormal)).collect();
         let corr = gaussian_smooth(&raw, CORR_NOISE_SIGMA, TRUNCATE);
         for (v, c) in x.iter_mut().zip(corr) {
             if *v == 0.0 {
@@ -338,11 +307,7 @@ impl Mnist1d {
         let pad = (p.padding.0 + p.padding.1) / 2;
         let mut x = Array2::zeros((DIGITS.len(), p.final_seq_length));
         for (mut row, template) in x.axis_iter_mut(Axis(0)).zip(self.templates.rows()) {
-            let padded: Vec<f64> = template
-                .iter()
-                .copied()
-                .chain(std::iter::repeat_n(0.0, pad))
-                .collect();
+            let padded: Vec<f64> = template.iter().copied().chain(std::iter::repeat_n(0.0, pad)).collect();
             let signal = interpolate(&interpolate(&padded, p.dilated_len()), p.final_seq_length);
             row.assign(&Array1::from(signal).mapv(|v| (v - self.raw_mean) / self.raw_std));
         }
@@ -391,9 +356,7 @@ fn mean_std(x: &Array2<f64>) -> Result<(f64, f64)> {
     if std > 0.0 && std.is_finite() {
         Ok((mean, std))
     } else {
-        Err(Error::data(format!(
-            "MNIST-1D signals have std {std}; cannot standardise them"
-        )))
+        Err(Error::data(format!("MNIST-1D signals have std {std}; cannot standardise them")))
     }
 }
 
@@ -414,12 +377,7 @@ mod tests {
         assert_eq!(m.t.len(), 40);
         assert_eq!(m.templates.dim(), (10, 12));
         assert_eq!(m.template_signals().records().dim(), (10, 40));
-        let m = small()
-            .num_samples(205)
-            .final_seq_length(25)
-            .train_split(0.5)
-            .generate()
-            .unwrap();
+        let m = small().num_samples(205).final_seq_length(25).train_split(0.5).generate().unwrap();
         assert_eq!(m.train.records().dim(), (100, 25));
         assert_eq!(m.test.records().dim(), (100, 25));
     }
@@ -428,19 +386,9 @@ mod tests {
     fn classes_are_balanced_and_standardised() {
         let m = small().generate().unwrap();
         let mut counts = [0usize; 10];
-        m.train
-            .targets()
-            .iter()
-            .chain(m.test.targets())
-            .for_each(|&y| counts[y] += 1);
+        m.train.targets().iter().chain(m.test.targets()).for_each(|&y| counts[y] += 1);
         assert_eq!(counts, [20; 10]);
-        let all: Vec<f64> = m
-            .train
-            .records()
-            .iter()
-            .chain(m.test.records())
-            .copied()
-            .collect();
+        let all: Vec<f64> = m.train.records().iter().chain(m.test.records()).copied().collect();
         let mean = all.iter().sum::<f64>() / all.len() as f64;
         let var = all.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / all.len() as f64;
         assert!(mean.abs() < 1e-12 && (var - 1.0).abs() < 1e-12);
@@ -454,10 +402,7 @@ mod tests {
         assert_eq!(a, small().generate().unwrap());
         let b = small().seed(7).generate().unwrap();
         assert_ne!(a.train.records(), b.train.records());
-        assert_eq!(
-            mnist1d(3).unwrap().train.records().row(0),
-            mnist1d(3).unwrap().train.records().row(0)
-        );
+        assert_eq!(mnist1d(3).unwrap().train.records().row(0), mnist1d(3).unwrap().train.records().row(0));
     }
 
     #[test]
@@ -500,10 +445,7 @@ mod tests {
         a.sort_by(f64::total_cmp);
         b.sort_by(f64::total_cmp);
         // Same values up to the summation order of the global mean.
-        assert!(
-            a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-12),
-            "same signal, time steps permuted"
-        );
+        assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-12), "same signal, time steps permuted");
     }
 
     #[test]

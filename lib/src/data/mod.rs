@@ -37,22 +37,21 @@ mod io;
 mod manifolds;
 mod mnist1d;
 mod molrg;
+mod regression;
 mod rock_units;
 mod signal;
-mod regression;
 mod text_corpus;
 
 pub use benchmark::{benchmark_manifold, Benchmark};
 pub use embeddings::clustered_embeddings;
 pub use io::{
-    read_csv, read_csv_records, read_npy_1d, read_npy_2d, read_npy_labels, write_npy, write_npy_1d,
-    write_npy_labels, CsvOptions,
+    read_csv, read_csv_records, read_npy_1d, read_npy_2d, read_npy_labels, write_npy, write_npy_1d, write_npy_labels, CsvOptions,
 };
 pub use manifolds::{ball, blobs, s_curve, sphere, swiss_roll, torus};
 pub use mnist1d::{mnist1d, Mnist1d, Mnist1dParams};
 pub use molrg::{molrg, Molrg, MolrgParams};
-pub use rock_units::RockScene;
 pub use regression::heavy_row_regression;
+pub use rock_units::RockScene;
 pub use text_corpus::{text_corpus, TextCorpus, TEXT_TOPICS};
 
 use crate::error::{Error, Result};
@@ -85,10 +84,7 @@ pub(crate) fn check_at_least(who: &str, name: &'static str, value: usize, min: u
     if value >= min {
         return Ok(());
     }
-    Err(Error::param(
-        name,
-        format!("of {who} must be ≥ {min}; got {value}"),
-    ))
+    Err(Error::param(name, format!("of {who} must be ≥ {min}; got {value}")))
 }
 
 /// `name` of `who` must be a finite number ≥ 0 (noise levels, spreads).
@@ -96,10 +92,7 @@ pub(crate) fn check_non_negative(who: &str, name: &'static str, value: f64) -> R
     if value.is_finite() && value >= 0.0 {
         return Ok(());
     }
-    Err(Error::param(
-        name,
-        format!("of {who} must be a finite number ≥ 0; got {value}"),
-    ))
+    Err(Error::param(name, format!("of {who} must be a finite number ≥ 0; got {value}")))
 }
 
 /// `name` of `who` must be a finite number > 0 (radii, scales).
@@ -107,10 +100,7 @@ pub(crate) fn check_positive(who: &str, name: &'static str, value: f64) -> Resul
     if value.is_finite() && value > 0.0 {
         return Ok(());
     }
-    Err(Error::param(
-        name,
-        format!("of {who} must be a finite number > 0; got {value}"),
-    ))
+    Err(Error::param(name, format!("of {who} must be a finite number > 0; got {value}")))
 }
 
 /// `name` of `who` must lie in the closed interval `[lo, hi]`.
@@ -118,10 +108,7 @@ pub(crate) fn check_in_range(who: &str, name: &'static str, value: f64, lo: f64,
     if value >= lo && value <= hi {
         return Ok(());
     }
-    Err(Error::param(
-        name,
-        format!("of {who} must be in [{lo}, {hi}]; got {value}"),
-    ))
+    Err(Error::param(name, format!("of {who} must be in [{lo}, {hi}]; got {value}")))
 }
 
 #[cfg(test)]
@@ -146,13 +133,7 @@ mod tests {
     #[test]
     fn checks_name_the_parameter_and_value() {
         let err = check_at_least("swiss_roll", "n_samples", 0, 1).unwrap_err();
-        assert!(matches!(
-            err,
-            Error::Param {
-                name: "n_samples",
-                ..
-            }
-        ));
+        assert!(matches!(err, Error::Param { name: "n_samples", .. }));
         assert_eq!(err.to_string(), "`n_samples` of swiss_roll must be ≥ 1; got 0");
         assert!(check_non_negative("f", "noise", f64::NAN).is_err());
         assert!(check_non_negative("f", "noise", -1.0).is_err());

@@ -22,7 +22,7 @@
 
 use super::{check_at_least, check_non_negative, seeded_rng, standard_normal, SeededRng};
 use crate::error::{Error, Result};
-use crate::neighbors::rng::derive;
+use crate::rng::derive;
 use linfa::Dataset;
 use ndarray::{s, Array1, Array2, ArrayViewMut1, Axis, Ix1};
 use rand::distributions::{Distribution, WeightedIndex};
@@ -62,14 +62,7 @@ impl MolrgParams {
     /// Checked when sampling: `ambient_dim` ≥ 1, at least one rank, each rank in
     /// [1, ambient_dim].
     pub fn new(ambient_dim: usize, ranks: &[usize]) -> Self {
-        MolrgParams {
-            ambient_dim,
-            ranks: ranks.to_vec(),
-            weights: None,
-            noise: 0.0,
-            orthogonal: false,
-            balanced: false,
-        }
+        MolrgParams { ambient_dim, ranks: ranks.to_vec(), weights: None, noise: 0.0, orthogonal: false, balanced: false }
     }
 
     /// `weights`: mixing weights πₖ, one per component, each ≥ 0 with a positive
@@ -104,19 +97,13 @@ impl MolrgParams {
     pub fn check(&self) -> Result<()> {
         check_at_least("MolrgParams", "ambient_dim", self.ambient_dim, 1)?;
         if self.ranks.is_empty() {
-            return Err(Error::param(
-                "ranks",
-                "of MolrgParams must hold at least one rank (K ≥ 1); got []",
-            ));
+            return Err(Error::param("ranks", "of MolrgParams must hold at least one rank (K ≥ 1); got []"));
         }
         for (k, &d) in self.ranks.iter().enumerate() {
             if d == 0 || d > self.ambient_dim {
                 return Err(Error::param(
                     "ranks",
-                    format!(
-                        "of MolrgParams must lie in [1, ambient_dim = {}]; got ranks[{k}] = {d}",
-                        self.ambient_dim
-                    ),
+                    format!("of MolrgParams must lie in [1, ambient_dim = {}]; got ranks[{k}] = {d}", self.ambient_dim),
                 ));
             }
         }
@@ -124,10 +111,7 @@ impl MolrgParams {
         if self.orthogonal && total > self.ambient_dim {
             return Err(Error::param(
                 "ranks",
-                format!(
-                    "of MolrgParams must sum to ≤ ambient_dim = {} for orthogonal subspaces; got Σ ranks = {total}",
-                    self.ambient_dim
-                ),
+                format!("of MolrgParams must sum to ≤ ambient_dim = {} for orthogonal subspaces; got Σ ranks = {total}", self.ambient_dim),
             ));
         }
         check_non_negative("MolrgParams", "noise", self.noise)?;
@@ -152,13 +136,7 @@ impl MolrgParams {
         } else {
             draw_iid(&mut data, &bases, &weights, self.noise, &mut rng)?
         };
-        Ok(Molrg {
-            data,
-            labels: Array1::from(labels),
-            bases,
-            weights,
-            noise: self.noise,
-        })
+        Ok(Molrg { data, labels: Array1::from(labels), bases, weights, noise: self.noise })
     }
 
     fn normalised_weights(&self) -> Result<Array1<f64>> {
@@ -167,26 +145,14 @@ impl MolrgParams {
             return Ok(Array1::from_elem(k, 1.0 / k as f64));
         };
         if w.len() != k {
-            return Err(Error::param(
-                "weights",
-                format!(
-                    "of MolrgParams must have one entry per rank ({k}); got {}",
-                    w.len()
-                ),
-            ));
+            return Err(Error::param("weights", format!("of MolrgParams must have one entry per rank ({k}); got {}", w.len())));
         }
         if let Some(bad) = w.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
-            return Err(Error::param(
-                "weights",
-                format!("of MolrgParams must be finite and ≥ 0; got {bad}"),
-            ));
+            return Err(Error::param("weights", format!("of MolrgParams must be finite and ≥ 0; got {bad}")));
         }
         let sum: f64 = w.iter().sum();
         if sum <= 0.0 {
-            return Err(Error::param(
-                "weights",
-                format!("of MolrgParams must have a positive sum; got {w:?}"),
-            ));
+            return Err(Error::param("weights", format!("of MolrgParams must have a positive sum; got {w:?}")));
         }
         Ok(w.iter().map(|v| v / sum).collect())
     }
@@ -194,11 +160,7 @@ impl MolrgParams {
     fn draw_bases(&self, rng: &mut SeededRng) -> Result<Vec<Array2<f64>>> {
         let n = self.ambient_dim;
         if !self.orthogonal {
-            return self
-                .ranks
-                .iter()
-                .map(|&d| orthonormalise(standard_normal(rng, n, d)))
-                .collect();
+            return self.ranks.iter().map(|&d| orthonormalise(standard_normal(rng, n, d))).collect();
         }
         let total: usize = self.ranks.iter().sum();
         let q = orthonormalise(standard_normal(rng, n, total))?;
@@ -215,15 +177,8 @@ impl MolrgParams {
 /// Fills the rows of `data` with i.i.d. draws of the mixture; returns their
 /// labels. Label and point are drawn together, so a shorter sample is a
 /// prefix of a longer one with the same generator.
-fn draw_iid(
-    data: &mut Array2<f64>,
-    bases: &[Array2<f64>],
-    weights: &Array1<f64>,
-    noise: f64,
-    rng: &mut SeededRng,
-) -> Result<Vec<usize>> {
-    let dist = WeightedIndex::new(weights.iter())
-        .map_err(|e| Error::param("weights", format!("of the mixture: {e}; got {weights}")))?;
+fn draw_iid(data: &mut Array2<f64>, bases: &[Array2<f64>], weights: &Array1<f64>, noise: f64, rng: &mut SeededRng) -> Result<Vec<usize>> {
+    let dist = WeightedIndex::new(weights.iter()).map_err(|e| Error::param("weights", format!("of the mixture: {e}; got {weights}")))?;
     let mut labels = Vec::with_capacity(data.nrows());
     for row in data.axis_iter_mut(Axis(0)) {
         let k = dist.sample(rng);
@@ -266,31 +221,26 @@ impl Molrg {
     pub fn fresh(&self, n_samples: usize, seed: u64) -> Result<Molrg> {
         check_at_least("Molrg::fresh", "n_samples", n_samples, 1)?;
         let n = self.bases.first().map_or(0, |u| u.nrows());
-        if n == 0
-            || self.bases.len() != self.weights.len()
-            || self.bases.iter().any(|u| u.nrows() != n)
-        {
+        if n == 0 || self.bases.len() != self.weights.len() || self.bases.iter().any(|u| u.nrows() != n) {
             return Err(Error::param(
                 "bases",
-                format!("of Molrg::fresh must be one non-empty basis per weight, all with the same rows; got {} bases, {} weights", self.bases.len(), self.weights.len()),
+                format!(
+                    "of Molrg::fresh must be one non-empty basis per weight, all with the same rows; got {} bases, {} weights",
+                    self.bases.len(),
+                    self.weights.len()
+                ),
             ));
         }
         check_non_negative("Molrg::fresh", "noise", self.noise)?;
         let mut rng = seeded_rng(derive(seed, FRESH_STREAM, 0));
         let mut data = Array2::zeros((n_samples, n));
         let labels = draw_iid(&mut data, &self.bases, &self.weights, self.noise, &mut rng)?;
-        Ok(Molrg {
-            data,
-            labels: Array1::from(labels),
-            bases: self.bases.clone(),
-            weights: self.weights.clone(),
-            noise: self.noise,
-        })
+        Ok(Molrg { data, labels: Array1::from(labels), bases: self.bases.clone(), weights: self.weights.clone(), noise: self.noise })
     }
 }
 
 /// Stream tag of [`Molrg::fresh`] (see `neighbors::rng::derive`).
-const FRESH_STREAM: u64 = 50;
+const FRESH_STREAM: u64 = crate::rng::stream::MOLRG_FRESH;
 
 /// A mixture of low-rank Gaussians with uniform weights, no noise and random
 /// (not forced orthogonal) subspaces; see [`MolrgParams`] for the other options.
@@ -313,9 +263,7 @@ fn orthonormalise(mut a: Array2<f64>) -> Result<Array2<f64>> {
         }
         let norm = a.column(j).dot(&a.column(j)).sqrt();
         if norm.is_nan() || norm <= 1e-10 * original {
-            return Err(Error::data(format!(
-                "random basis column {j} is numerically dependent on the previous ones; try another seed"
-            )));
+            return Err(Error::data(format!("random basis column {j} is numerically dependent on the previous ones; try another seed")));
         }
         a.column_mut(j).mapv_inplace(|v| v / norm);
     }
@@ -332,11 +280,7 @@ fn balanced_labels(weights: &Array1<f64>, n: usize, rng: &mut SeededRng) -> Vec<
     for &k in order.iter().cycle().take(missing) {
         counts[k] += 1;
     }
-    let mut labels: Vec<usize> = counts
-        .iter()
-        .enumerate()
-        .flat_map(|(k, &c)| std::iter::repeat_n(k, c))
-        .collect();
+    let mut labels: Vec<usize> = counts.iter().enumerate().flat_map(|(k, &c)| std::iter::repeat_n(k, c)).collect();
     labels.shuffle(rng);
     labels
 }
@@ -384,10 +328,7 @@ mod tests {
 
     #[test]
     fn orthogonal_subspaces_are_mutually_orthogonal() {
-        let m = MolrgParams::new(12, &[4, 3, 5])
-            .orthogonal(true)
-            .sample(5, 2)
-            .unwrap();
+        let m = MolrgParams::new(12, &[4, 3, 5]).orthogonal(true).sample(5, 2).unwrap();
         for j in 0..3 {
             for k in 0..j {
                 assert!(max_abs(&m.bases[j].t().dot(&m.bases[k])) < 1e-12);
@@ -411,10 +352,7 @@ mod tests {
     #[test]
     fn noise_has_the_requested_scale() {
         let sigma = 0.3;
-        let m = MolrgParams::new(40, &[2])
-            .noise(sigma)
-            .sample(2000, 3)
-            .unwrap();
+        let m = MolrgParams::new(40, &[2]).noise(sigma).sample(2000, 3).unwrap();
         let u = &m.bases[0];
         let residual = &m.data - &m.data.dot(u).dot(&u.t());
         // The residual holds the noise in the 38 directions orthogonal to U.
@@ -424,10 +362,7 @@ mod tests {
 
     #[test]
     fn weights_set_the_label_frequencies() {
-        let m = MolrgParams::new(5, &[1, 1])
-            .weights(&[3.0, 1.0])
-            .sample(4000, 5)
-            .unwrap();
+        let m = MolrgParams::new(5, &[1, 1]).weights(&[3.0, 1.0]).sample(4000, 5).unwrap();
         let frac = m.labels.iter().filter(|&&k| k == 0).count() as f64 / 4000.0;
         assert!((frac - 0.75).abs() < 0.03, "{frac}");
         assert!((m.weights[0] - 0.75).abs() < 1e-15);
@@ -435,17 +370,10 @@ mod tests {
 
     #[test]
     fn balanced_counts_are_exact() {
-        let m = MolrgParams::new(5, &[1, 2, 1])
-            .balanced(true)
-            .sample(100, 5)
-            .unwrap();
+        let m = MolrgParams::new(5, &[1, 2, 1]).balanced(true).sample(100, 5).unwrap();
         let count = |c| m.labels.iter().filter(|&&k| k == c).count();
         assert_eq!((count(0), count(1), count(2)), (34, 33, 33));
-        let m = MolrgParams::new(5, &[1, 1])
-            .weights(&[0.7, 0.3])
-            .balanced(true)
-            .sample(10, 5)
-            .unwrap();
+        let m = MolrgParams::new(5, &[1, 1]).weights(&[0.7, 0.3]).balanced(true).sample(10, 5).unwrap();
         assert_eq!(m.labels.iter().filter(|&&k| k == 0).count(), 7);
     }
 
@@ -455,60 +383,28 @@ mod tests {
         assert_param_err!(MolrgParams::new(5, &[]).sample(5, 0), "ranks");
         assert_param_err!(MolrgParams::new(5, &[0]).sample(5, 0), "ranks");
         assert_param_err!(MolrgParams::new(5, &[6]).sample(5, 0), "ranks");
-        assert_param_err!(
-            MolrgParams::new(5, &[3, 3]).orthogonal(true).sample(5, 0),
-            "ranks"
-        );
+        assert_param_err!(MolrgParams::new(5, &[3, 3]).orthogonal(true).sample(5, 0), "ranks");
         assert_param_err!(MolrgParams::new(5, &[1]).noise(-1.0).sample(5, 0), "noise");
-        assert_param_err!(
-            MolrgParams::new(5, &[1, 1]).weights(&[1.0]).sample(5, 0),
-            "weights"
-        );
-        assert_param_err!(
-            MolrgParams::new(5, &[1, 1])
-                .weights(&[1.0, -1.0])
-                .sample(5, 0),
-            "weights"
-        );
-        assert_param_err!(
-            MolrgParams::new(5, &[1, 1])
-                .weights(&[0.0, 0.0])
-                .sample(5, 0),
-            "weights"
-        );
-        assert_param_err!(
-            MolrgParams::new(5, &[1, 1])
-                .weights(&[f64::NAN, 1.0])
-                .sample(5, 0),
-            "weights"
-        );
+        assert_param_err!(MolrgParams::new(5, &[1, 1]).weights(&[1.0]).sample(5, 0), "weights");
+        assert_param_err!(MolrgParams::new(5, &[1, 1]).weights(&[1.0, -1.0]).sample(5, 0), "weights");
+        assert_param_err!(MolrgParams::new(5, &[1, 1]).weights(&[0.0, 0.0]).sample(5, 0), "weights");
+        assert_param_err!(MolrgParams::new(5, &[1, 1]).weights(&[f64::NAN, 1.0]).sample(5, 0), "weights");
         assert_param_err!(MolrgParams::new(5, &[1]).sample(0, 0), "n_samples");
         assert_param_err!(molrg(5, &[9], 5, 0), "ranks");
-        let msg = MolrgParams::new(5, &[2, 6])
-            .check()
-            .unwrap_err()
-            .to_string();
-        assert_eq!(
-            msg,
-            "`ranks` of MolrgParams must lie in [1, ambient_dim = 5]; got ranks[1] = 6"
-        );
+        let msg = MolrgParams::new(5, &[2, 6]).check().unwrap_err().to_string();
+        assert_eq!(msg, "`ranks` of MolrgParams must lie in [1, ambient_dim = 5]; got ranks[1] = 6");
     }
 
     #[test]
     fn fresh_points_share_the_mixture_not_the_points() {
-        let p = MolrgParams::new(10, &[2, 3])
-            .orthogonal(true)
-            .balanced(true);
+        let p = MolrgParams::new(10, &[2, 3]).orthogonal(true).balanced(true);
         let train = p.sample(200, 4).unwrap();
         // The training seed itself: a stream of its own, so no replayed point.
         let fresh = train.fresh(300, 4).unwrap();
         assert_eq!(fresh.bases, train.bases);
         assert_eq!(fresh.data.dim(), (300, 10));
         for x in fresh.data.rows() {
-            assert!(
-                train.data.rows().into_iter().all(|t| t != x),
-                "a fresh point repeats a training point"
-            );
+            assert!(train.data.rows().into_iter().all(|t| t != x), "a fresh point repeats a training point");
         }
         for (x, &k) in fresh.data.rows().into_iter().zip(&fresh.labels) {
             let u = &fresh.bases[k];

@@ -24,8 +24,8 @@ use rand::Rng;
 use rand_distr::StandardNormal;
 
 use crate::error::{Error, Result};
-use crate::neighbors::rng;
 use crate::plot::{heatmap, Figure};
+use crate::rng;
 
 /// Pixels (row-major, `height·width × bands`), their true unit, and the units' spectra.
 #[derive(Clone, Debug)]

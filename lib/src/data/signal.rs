@@ -23,20 +23,10 @@ pub(super) fn interpolate(x: &[f64], n: usize) -> Vec<f64> {
 /// boundaries (d c b a | a b c d | d c b a).
 pub(super) fn gaussian_smooth(x: &[f64], sigma: f64, truncate: f64) -> Vec<f64> {
     let radius = (truncate * sigma + 0.5) as isize;
-    let weights: Vec<f64> = (-radius..=radius)
-        .map(|k| (-0.5 * (k * k) as f64 / (sigma * sigma)).exp())
-        .collect();
+    let weights: Vec<f64> = (-radius..=radius).map(|k| (-0.5 * (k * k) as f64 / (sigma * sigma)).exp()).collect();
     let total: f64 = weights.iter().sum();
     let n = x.len() as isize;
-    (0..n)
-        .map(|i| {
-            (-radius..=radius)
-                .zip(&weights)
-                .map(|(k, w)| w * x[reflect(i + k, n)])
-                .sum::<f64>()
-                / total
-        })
-        .collect()
+    (0..n).map(|i| (-radius..=radius).zip(&weights).map(|(k, w)| w * x[reflect(i + k, n)]).sum::<f64>() / total).collect()
 }
 
 /// Index into a signal of length n mirrored about its edges, half a sample out.
@@ -78,18 +68,12 @@ mod tests {
         for (i, yi) in y.iter().enumerate() {
             let i = i as i32;
             let expected = (w(3 - i) + w(-4 - i) + w(12 - i)) / total;
-            assert!(
-                (yi - expected).abs() < 1e-15,
-                "y[{i}] = {yi}, expected {expected}"
-            );
+            assert!((yi - expected).abs() < 1e-15, "y[{i}] = {yi}, expected {expected}");
         }
         // Reflection keeps the mass and a constant signal.
         assert!((y.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         let c = gaussian_smooth(&[2.0; 5], 2.0, 4.0);
         assert!(c.iter().all(|v| (v - 2.0).abs() < 1e-12));
-        assert_eq!(
-            (reflect(-1, 5), reflect(-3, 5), reflect(5, 5), reflect(12, 5)),
-            (0, 2, 4, 2)
-        );
+        assert_eq!((reflect(-1, 5), reflect(-3, 5), reflect(5, 5), reflect(12, 5)), (0, 2, 4, 2));
     }
 }

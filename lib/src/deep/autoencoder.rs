@@ -215,8 +215,7 @@ impl AutoencoderValidParams {
         if self.l1_activity > 0.0 {
             loss = loss + Loss::l1_activity() * self.l1_activity;
         }
-        let trainer =
-            Trainer::new().lr(self.lr).epochs(self.epochs).batch_size(self.batch_size).seed(self.seed).log_every(self.log_every);
+        let trainer = Trainer::new().lr(self.lr).epochs(self.epochs).batch_size(self.batch_size).seed(self.seed).log_every(self.log_every);
         ae.history = trainer.fit(&ae.vs, &ae.net, &data, &loss)?;
         Ok(())
     }

@@ -27,7 +27,14 @@ pub(super) struct Saved {
 }
 
 /// Writes the checkpoint of a run after `epoch`.
-pub(super) fn save(dir: &Path, vs: &VarStore, opt: &OptState, best: Option<&(f64, usize, Weights)>, epoch: usize, history: &History) -> Result<()> {
+pub(super) fn save(
+    dir: &Path,
+    vs: &VarStore,
+    opt: &OptState,
+    best: Option<&(f64, usize, Weights)>,
+    epoch: usize,
+    history: &History,
+) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     vs.save(dir.join("model.safetensors")).map_err(|e| Error::io(dir, e))?;
     opt.save(&dir.join("optimizer.safetensors"))?;
@@ -93,4 +100,3 @@ pub(super) fn restore_weights(vs: &VarStore, weights: &[(String, Tensor)]) {
         }
     });
 }
-

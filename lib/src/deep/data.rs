@@ -8,7 +8,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::tensor::{labels_to_tensor, to_tensor};
 use crate::error::{Error, Result};
-use crate::neighbors::rng;
+use crate::rng;
 
 /// Inputs and targets held as tensors on one device. Targets are class labels
 /// (int64), regression targets (float), or the inputs themselves (autoencoders).

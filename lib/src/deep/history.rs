@@ -77,10 +77,7 @@ impl History {
 
     /// A metric per epoch (NaN where it was not measured).
     pub fn metric(&self, name: &str) -> Vec<f64> {
-        self.records
-            .iter()
-            .map(|r| r.metrics.iter().find(|(n, _)| n == name).map_or(f64::NAN, |(_, v)| *v))
-            .collect()
+        self.records.iter().map(|r| r.metrics.iter().find(|(n, _)| n == name).map_or(f64::NAN, |(_, v)| *v)).collect()
     }
 
     /// The curves: losses (log scale) and, when measured, the metrics.

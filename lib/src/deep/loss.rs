@@ -109,9 +109,7 @@ impl Loss {
     pub fn l1_activity() -> Self {
         Loss::new("l1_activity", |b, f| {
             let n = b.len().max(1) as f64;
-            f.activations()
-                .iter()
-                .fold(Tensor::zeros([], (Kind::Float, f.output().device())), |acc, a| acc + a.abs().sum(Kind::Float) / n)
+            f.activations().iter().fold(Tensor::zeros([], (Kind::Float, f.output().device())), |acc, a| acc + a.abs().sum(Kind::Float) / n)
         })
     }
 

@@ -227,7 +227,10 @@ mod tests {
     #[test]
     fn bad_shapes_are_errors() {
         let vs = nn::VarStore::new(Device::Cpu);
-        assert!(matches!(Lrlc1d::new(&vs.root(), LrlcConfig { rank: 0, ..LrlcConfig::conv(1, 2, 3, 6) }), Err(Error::Param { name: "rank", .. })));
+        assert!(matches!(
+            Lrlc1d::new(&vs.root(), LrlcConfig { rank: 0, ..LrlcConfig::conv(1, 2, 3, 6) }),
+            Err(Error::Param { name: "rank", .. })
+        ));
         assert!(Lrlc1d::new(&vs.root(), LrlcConfig::conv(1, 2, 9, 6)).is_err());
     }
 }

@@ -26,9 +26,9 @@ use super::data::TensorData;
 use super::history::History;
 use super::init::{torch_conv1d, torch_gru, torch_linear};
 use super::loss::{Forward, Loss};
-use crate::error::{Error, Result};
 use super::model::{Model, Net};
 use super::trainer::Trainer;
+use crate::error::{Error, Result};
 
 /// Which of the published baselines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

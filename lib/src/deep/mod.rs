@@ -8,6 +8,20 @@
 //! does not fit the data's width, a loss that does not fit the targets — come
 //! back as `Err`, never as a crash of the kernel.
 
+//!
+//! | what | entry point | file |
+//! |---|---|---|
+//! | a network and its weights | [`Model`], [`Net`] | `model.rs` |
+//! | training: epochs, batches, early stopping, checkpoints, live curves | [`Trainer`] | `trainer.rs`, `checkpoint.rs`, `history.rs` |
+//! | losses as values | [`Loss`], [`Forward`] | `loss.rs` |
+//! | optimisers and learning-rate schedules | [`Optim`], [`Schedule`] | `optim.rs` |
+//! | dense autoencoder | [`Autoencoder`] | `autoencoder.rs` |
+//! | stacked autoencoder (greedy pre-training) | [`StackedAutoencoder`] | `stacked_autoencoder.rs` |
+//! | MNIST-1D baselines (MLP, CNN, GRU) | [`train_mnist1d_baseline`] | `mnist1d_nets.rs` |
+//! | low-rank locally connected layers | [`Lrlc1d`], [`Lrlc2d`] | `lrlc.rs` |
+//! | soft-equivariant MLPs, the equivariance regulariser | [`SoftEmlp`] | `equivariance/` |
+//! | diffusion models, samplers, the subspace phase transition | [`DiffusionModel`] | `diffusion/` |
+
 mod autoencoder;
 mod checkpoint;
 mod data;
@@ -15,8 +29,8 @@ mod diffusion;
 mod equivariance;
 mod history;
 mod init;
-mod lrlc;
 mod loss;
+mod lrlc;
 mod mnist1d_nets;
 mod model;
 mod optim;
@@ -29,8 +43,8 @@ pub use data::{Batch, TensorData};
 pub use diffusion::*;
 pub use equivariance::*;
 pub use history::{EpochRecord, History};
-pub use loss::{Forward, Loss, LossFn};
 pub use init::{keras_dense, torch_conv1d, torch_conv2d, torch_gru, torch_linear};
+pub use loss::{Forward, Loss, LossFn};
 pub use lrlc::{Lrlc1d, Lrlc2d, LrlcCnn1d, LrlcConfig};
 pub use mnist1d_nets::{mnist1d_model, mnist1d_trainer, train_mnist1d_baseline, BiGru, Cnn1d, Mnist1dNet, ResidualMlp};
 pub use model::{default_device, Model, Net};

@@ -6,9 +6,9 @@ use ndarray::{Array2, ArrayView2};
 use tch::{nn, Device, Kind, Tensor};
 
 use super::data::TensorData;
+use super::history::History;
 use super::loss::{Forward, Loss};
 use super::tensor::{guarded, to_array2, to_tensor};
-use super::history::History;
 use super::trainer::Trainer;
 use crate::error::{Error, Result};
 

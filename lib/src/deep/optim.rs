@@ -159,7 +159,11 @@ impl OptState {
                             } else {
                                 let _ = buf.g_mul_scalar_(momentum).g_add_(&g);
                             }
-                            if nesterov { &g + &*buf * momentum } else { buf.shallow_clone() }
+                            if nesterov {
+                                &g + &*buf * momentum
+                            } else {
+                                buf.shallow_clone()
+                            }
                         } else {
                             g
                         };

@@ -121,8 +121,10 @@ mod tests {
 
     #[test]
     fn guarded_turns_a_shape_mismatch_into_an_error() {
-        let e = guarded("forward", || Tensor::zeros([2, 3], (Kind::Float, Device::Cpu)).matmul(&Tensor::zeros([4, 1], (Kind::Float, Device::Cpu))))
-            .unwrap_err();
+        let e = guarded("forward", || {
+            Tensor::zeros([2, 3], (Kind::Float, Device::Cpu)).matmul(&Tensor::zeros([4, 1], (Kind::Float, Device::Cpu)))
+        })
+        .unwrap_err();
         assert!(matches!(e, Error::Training(_)));
         assert!(e.to_string().contains("forward"), "{e}");
     }

@@ -232,7 +232,14 @@ impl Trainer {
     /// [`fit`](Self::fit), recording the epochs in `history` as they finish, so
     /// that it holds them also when training ends with an error (an interrupt,
     /// a diverged loss).
-    pub(crate) fn fit_keeping(&self, vs: &VarStore, net: &dyn Net, train: &TensorData, loss: &Loss, history: &mut History) -> Result<History> {
+    pub(crate) fn fit_keeping(
+        &self,
+        vs: &VarStore,
+        net: &dyn Net,
+        train: &TensorData,
+        loss: &Loss,
+        history: &mut History,
+    ) -> Result<History> {
         self.check()?;
         self.check_data(net, train, loss)?;
         *history = History::default();
@@ -292,7 +299,14 @@ struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
-    fn start(cfg: &Trainer, vs: &'a VarStore, net: &'a dyn Net, train: &'a TensorData, loss: &'a Loss, history: &'a mut History) -> Result<Self> {
+    fn start(
+        cfg: &Trainer,
+        vs: &'a VarStore,
+        net: &'a dyn Net,
+        train: &'a TensorData,
+        loss: &'a Loss,
+        history: &'a mut History,
+    ) -> Result<Self> {
         let per_epoch = train.len().div_ceil(cfg.batch_size);
         let mut run = Run {
             vs,
@@ -349,15 +363,8 @@ impl<'a> Run<'a> {
         let (train_loss, terms, lr) = outcome?;
         let (val_loss, metrics) = self.evaluate(cfg)?;
         self.epoch += 1;
-        let record = EpochRecord {
-            epoch: self.epoch,
-            train_loss,
-            terms,
-            val_loss,
-            metrics,
-            lr,
-            seconds: self.started.elapsed().as_secs_f64(),
-        };
+        let record =
+            EpochRecord { epoch: self.epoch, train_loss, terms, val_loss, metrics, lr, seconds: self.started.elapsed().as_secs_f64() };
         self.log(cfg, &record);
         self.history.push(record.clone());
         self.draw_curves(cfg);
@@ -427,11 +434,8 @@ impl<'a> Run<'a> {
             None => None,
         };
         let on = cfg.validation.as_ref().unwrap_or(self.train);
-        let metrics = cfg
-            .metrics
-            .iter()
-            .map(|m| Ok((m.name().to_string(), metric_value(*m, self.net, on)?)))
-            .collect::<Result<Vec<_>>>()?;
+        let metrics =
+            cfg.metrics.iter().map(|m| Ok((m.name().to_string(), metric_value(*m, self.net, on)?))).collect::<Result<Vec<_>>>()?;
         Ok((val_loss, metrics))
     }
 

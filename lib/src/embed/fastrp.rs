@@ -48,12 +48,13 @@ use serde::{Deserialize, Serialize};
 use super::sparse_random_projection::SparseRandomProjection;
 use crate::error::{check_finite, Error, Result};
 use crate::estimator::{impl_fit, params};
-use crate::persist::impl_persist;
 use crate::neighbors::{KnnGraph, KnnParams};
+use crate::persist::impl_persist;
 use crate::plot::{scatter, Color, Figure};
+use crate::render::impl_render;
 
 /// A fitted FastRP embedding; start from [`FastRp::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct FastRp {
     embedding: Array2<f64>,
     degrees: Vec<f64>,
@@ -104,23 +105,27 @@ impl FastRp {
         &self.params
     }
 
-    /// A scatter of the first two embedding coordinates, coloured by `labels` when given.
-    pub fn figure(&self, labels: Option<&[usize]>) -> Result<Figure> {
+    /// A scatter of the first two embedding coordinates, uncoloured.
+    pub fn figure(&self) -> Result<Figure> {
+        self.scatter_figure(Color::None)
+    }
+
+    /// A scatter of the first two embedding coordinates, coloured by `labels`
+    /// (one per node).
+    pub fn figure_labelled(&self, labels: &[usize]) -> Result<Figure> {
+        self.scatter_figure(Color::Labels(labels))
+    }
+
+    fn scatter_figure(&self, color: Color) -> Result<Figure> {
         let (n, dim) = self.embedding.dim();
         let points = Array2::from_shape_fn((n, 2), |(i, j)| if j < dim { self.embedding[[i, j]] } else { 0.0 });
-        Ok(scatter(points.view(), labels.map_or(Color::None, Color::Labels))?
+        Ok(scatter(points.view(), color)?
             .title(&format!("FastRP of {n} nodes (dim {dim}), first two coordinates"))
             .axis_labels(&["FastRP 1", "FastRP 2"]))
     }
-
-    /// Shows [`figure`](FastRp::figure) (uncoloured) as a cell's output in the notebook.
-    pub fn evcxr_display(&self) {
-        match self.figure(None) {
-            Ok(fig) => fig.evcxr_display(),
-            Err(e) => println!("EVCXR_BEGIN_CONTENT text/plain\nFastRP embedding (no figure: {e})\nEVCXR_END_CONTENT"),
-        }
-    }
 }
+
+impl_render!(FastRp, "FastRP", params: params, shapes: [embedding]);
 
 impl FastRpParams {
     /// Checks the parameters and embeds the nodes of a kNN graph.
@@ -323,7 +328,13 @@ mod tests {
     #[test]
     fn same_bits_at_any_thread_count() {
         let ds = blobs(300, 3, 4, 1.0, 5).unwrap();
-        let run = |t| rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| FastRp::params().dim(16).n_neighbors(8).normalize_rows(true).seed(7).fit(&ds).unwrap());
+        let run = |t| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+                .install(|| FastRp::params().dim(16).n_neighbors(8).normalize_rows(true).seed(7).fit(&ds).unwrap())
+        };
         assert_eq!(run(1), run(4));
     }
 

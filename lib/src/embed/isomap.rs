@@ -42,14 +42,17 @@ use std::collections::BinaryHeap;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_components, check_neighbors, check_records, embedding_figure, kernel_eigen, par_rows_mut, project_centred, scale_by_root, KernelCentring};
-use crate::persist::impl_persist;
-use crate::render::impl_render;
-use crate::estimator::{impl_fit, TargetValues};
+use super::shared::{
+    check_components, check_neighbors, check_records, embedding_figure, kernel_eigen, par_rows_mut, project_centred, scale_by_root,
+    KernelCentring,
+};
 use crate::error::{check_finite, Error, Result};
 use crate::estimator::params;
+use crate::estimator::{impl_fit, TargetValues};
 use crate::neighbors::{KnnGraph, KnnIndex, KnnMethod, KnnParams, Metric};
+use crate::persist::impl_persist;
 use crate::plot::Figure;
+use crate::render::impl_render;
 
 /// A fitted Isomap: the embedding, the geodesic distances, and the neighbour
 /// index that places new points.
@@ -105,7 +108,11 @@ impl Isomap {
     /// `n_neighbors` nearest training points, as scikit-learn's `transform`.
     pub fn transform(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
         if x.ncols() != self.index.dim() {
-            return Err(Error::data(format!("X of Isomap::transform must have {} columns like the training data; got {}", self.index.dim(), x.ncols())));
+            return Err(Error::data(format!(
+                "X of Isomap::transform must have {} columns like the training data; got {}",
+                self.index.dim(),
+                x.ncols()
+            )));
         }
         if x.nrows() == 0 {
             return Ok(Array2::zeros((0, self.params.n_components)));

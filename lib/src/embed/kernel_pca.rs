@@ -32,11 +32,15 @@
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_components, check_records, display, embedding_figure, kernel_eigen, par_rows_mut, project_centred, rbf_kernel, scale_by_root, KernelCentring};
-use crate::persist::impl_persist;
-use crate::estimator::{impl_fit, params, TargetValues};
+use super::shared::{
+    check_components, check_records, embedding_figure, kernel_eigen, par_rows_mut, project_centred, rbf_kernel, scale_by_root,
+    KernelCentring,
+};
 use crate::error::{check_finite, Error, Result};
+use crate::estimator::{impl_fit, params, TargetValues};
+use crate::persist::impl_persist;
 use crate::plot::Figure;
+use crate::render::impl_render;
 
 /// The kernel of a [`KernelPca`]. `gamma: None` means `1 / n_features`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -74,7 +78,7 @@ impl Kernel {
 }
 
 /// A fitted kernel PCA: the embedding, eigenpairs, and what it takes to place new points.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct KernelPca {
     params: KernelPcaValidParams,
     gamma: f64,
@@ -123,7 +127,10 @@ impl KernelPca {
     pub fn transform(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
         let width = if self.params.kernel == Kernel::Precomputed { self.x_fit.nrows() } else { self.x_fit.ncols() };
         if x.ncols() != width {
-            return Err(Error::data(format!("X of KernelPca::transform must have {width} columns like the training data; got {}", x.ncols())));
+            return Err(Error::data(format!(
+                "X of KernelPca::transform must have {width} columns like the training data; got {}",
+                x.ncols()
+            )));
         }
         check_finite("X of KernelPca::transform", &x)?;
         let mut k = match self.params.kernel {
@@ -139,12 +146,9 @@ impl KernelPca {
         let title = format!("Kernel PCA ({}) of {} points", kernel_name(self.params.kernel), self.embedding.nrows());
         embedding_figure(&self.embedding, &self.coloring, &title, "kPC")
     }
-
-    /// Shows [`figure`](Self::figure) as a cell's output in the notebook.
-    pub fn evcxr_display(&self) {
-        display(self.figure(), "kernel PCA embedding");
-    }
 }
+
+impl_render!(KernelPca, "Kernel PCA", params: params, shapes: [embedding, x_fit]);
 
 fn kernel_name(k: Kernel) -> &'static str {
     match k {
@@ -229,7 +233,11 @@ fn kernel_matrix(kernel: Kernel, gamma: f64, a: ArrayView2<f64>, b: Option<Array
                 Kernel::Polynomial { degree, coef0, .. } => (gamma * *v + coef0).powi(degree as i32),
                 Kernel::Cosine => {
                     let d = (na[i] * nb[j]).sqrt();
-                    if d > 0.0 { *v / d } else { 0.0 }
+                    if d > 0.0 {
+                        *v / d
+                    } else {
+                        0.0
+                    }
                 }
             };
         }

@@ -42,13 +42,14 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_neighbors, check_records, display, embedding_figure, flip_signs};
-use crate::persist::impl_persist;
-use crate::estimator::{impl_fit, params, TargetValues};
+use super::shared::{check_neighbors, check_records, embedding_figure, flip_signs};
 use crate::error::{check_finite, Error, Result};
+use crate::estimator::{impl_fit, params, TargetValues};
 use crate::linalg::{smallest_eigenpairs, symmetric_eigen, SymCsr};
 use crate::neighbors::{KnnIndex, KnnMethod, KnnParams};
+use crate::persist::impl_persist;
 use crate::plot::Figure;
+use crate::render::impl_render;
 
 /// Which LLE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,7 +62,7 @@ pub enum LleMethod {
 
 /// A fitted LLE: the embedding, its reconstruction error, and the neighbour
 /// index that places new points.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct LocallyLinearEmbedding {
     params: LleValidParams,
     embedding: Array2<f64>,
@@ -127,12 +128,9 @@ impl LocallyLinearEmbedding {
         let title = format!("{what} of {} points (n_neighbors = {})", self.embedding.nrows(), self.params.n_neighbors);
         embedding_figure(&self.embedding, &self.coloring, &title, "LLE")
     }
-
-    /// Shows [`figure`](Self::figure) as a cell's output in the notebook.
-    pub fn evcxr_display(&self) {
-        display(self.figure(), "LLE embedding");
-    }
 }
+
+impl_render!(LocallyLinearEmbedding, "LLE", params: params, shapes: [embedding]);
 
 params! {
     /// Checked LLE parameters, scikit-learn's defaults; see
@@ -174,7 +172,11 @@ impl LleValidParams {
         if self.n_components > d || self.n_components + 1 >= n {
             return Err(Error::param(
                 "n_components",
-                format!("of {WHO} must be in [1, min(n_features = {d}, n_samples − 2 = {})]; got {}", n.saturating_sub(2), self.n_components),
+                format!(
+                    "of {WHO} must be in [1, min(n_features = {d}, n_samples − 2 = {})]; got {}",
+                    n.saturating_sub(2),
+                    self.n_components
+                ),
             ));
         }
         let index = KnnParams::new(self.n_neighbors).method(self.knn_method).seed(self.seed).build(x)?;
@@ -185,8 +187,9 @@ impl LleValidParams {
             LleMethod::Modified => modified_m(data, &neighbours, self.n_components, self.modified_tol),
         };
         let ones = vec![1.0 / (n as f64).sqrt(); n];
-        let (eigenvalues, mut embedding) = smallest_eigenpairs(&m, &[ones], self.n_components, self.seed)
-            .ok_or_else(|| Error::data(format!("the matrix M of {WHO} could not be factored; check for many duplicate points or raise reg")))?;
+        let (eigenvalues, mut embedding) = smallest_eigenpairs(&m, &[ones], self.n_components, self.seed).ok_or_else(|| {
+            Error::data(format!("the matrix M of {WHO} could not be factored; check for many duplicate points or raise reg"))
+        })?;
         if embedding.iter().chain(&eigenvalues).any(|v| !v.is_finite()) {
             return Err(Error::data(format!("the eigensolver of {WHO} did not converge to finite values; raise reg or n_neighbors")));
         }
@@ -250,7 +253,9 @@ fn standard_m(data: ArrayView2<f64>, neighbours: &[Vec<usize>], reg: f64) -> Sym
     let n = data.nrows();
     let weights: Vec<Vec<f64>> = (0..n)
         .into_par_iter()
-        .map(|i| barycenter_weights(data.row(i).as_slice().expect("the kNN index keeps its data in standard layout"), data, &neighbours[i], reg))
+        .map(|i| {
+            barycenter_weights(data.row(i).as_slice().expect("the kNN index keeps its data in standard layout"), data, &neighbours[i], reg)
+        })
         .collect();
     let mut entries = Vec::with_capacity(n * (1 + neighbours.first().map_or(0, |v| v.len() + 1).pow(2)));
     for (i, (idx, w)) in neighbours.iter().zip(&weights).enumerate() {
@@ -296,7 +301,11 @@ fn modified_m(data: ArrayView2<f64>, neighbours: &[Vec<usize>], n_components: us
         .map(|(ev, _)| {
             let big: f64 = ev.iter().take(n_components).sum();
             let small: f64 = ev.iter().skip(n_components).sum();
-            if big > 0.0 { small / big } else { 0.0 }
+            if big > 0.0 {
+                small / big
+            } else {
+                0.0
+            }
         })
         .collect();
     let eta = median(&mut rho);
@@ -333,7 +342,8 @@ fn local_block(ev: &[f64], v: &Array2<f64>, k: usize, nev: usize, eta: f64, modi
         cumsum.push(acc);
     }
     let last = cumsum.last().copied().unwrap_or(0.0);
-    let eta_range: Vec<f64> = cumsum[..nev.saturating_sub(1)].iter().rev().map(|&c| if c > 0.0 { last / c - 1.0 } else { f64::INFINITY }).collect();
+    let eta_range: Vec<f64> =
+        cumsum[..nev.saturating_sub(1)].iter().rev().map(|&c| if c > 0.0 { last / c - 1.0 } else { f64::INFINITY }).collect();
     let s = (eta_range.iter().filter(|&&r| r < eta).count() + k - nev).max(1);
     // V_i: the last s eigenvectors; α and the Householder vector h.
     let vi = v.slice(ndarray::s![.., k - s..]).to_owned();
@@ -361,7 +371,11 @@ fn median(values: &mut [f64]) -> f64 {
         return 0.0;
     }
     values.sort_by(f64::total_cmp);
-    if n % 2 == 1 { values[n / 2] } else { 0.5 * (values[n / 2 - 1] + values[n / 2]) }
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        0.5 * (values[n / 2 - 1] + values[n / 2])
+    }
 }
 
 #[cfg(test)]
@@ -400,7 +414,10 @@ mod tests {
         assert!(matches!(p().n_components(0).check(), Err(Error::Param { name: "n_components", .. })));
         assert!(matches!(p().reg(0.0).check(), Err(Error::Param { name: "reg", .. })));
         assert!(matches!(p().modified_tol(-1.0).check(), Err(Error::Param { name: "modified_tol", .. })));
-        assert!(matches!(p().n_neighbors(2).n_components(3).method(LleMethod::Modified).check(), Err(Error::Param { name: "n_neighbors", .. })));
+        assert!(matches!(
+            p().n_neighbors(2).n_components(3).method(LleMethod::Modified).check(),
+            Err(Error::Param { name: "n_neighbors", .. })
+        ));
         let x = Array2::from_shape_fn((10, 2), |(i, j)| (i * (j + 1)) as f64 + 0.1 * j as f64);
         assert!(matches!(p().n_components(3).fit_records(x.view()), Err(Error::Param { name: "n_components", .. })));
         assert!(matches!(p().n_neighbors(10).fit_records(x.view()), Err(Error::Param { name: "n_neighbors", .. })));

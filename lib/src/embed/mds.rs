@@ -35,19 +35,20 @@
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_components, check_records, display, embedding_figure, flip_signs, pairwise_distances, KernelCentring};
-use crate::persist::impl_persist;
-use crate::estimator::{impl_fit, params, TargetValues};
+use super::shared::{check_components, check_records, embedding_figure, flip_signs, pairwise_distances, KernelCentring};
 use crate::error::{Error, Result};
+use crate::estimator::{impl_fit, params, TargetValues};
 use crate::linalg::dense_top_eigenpairs;
 use crate::neighbors::Metric;
+use crate::persist::impl_persist;
 use crate::plot::Figure;
+use crate::render::impl_render;
 
 /// Largest allowed asymmetry `|D − Dᵀ|` of a precomputed matrix (scikit-learn's `check_symmetric`).
 const SYMMETRY_TOL: f64 = 1e-10;
 
 /// A fitted classical MDS: the embedding, the eigenvalues, and the distances it came from.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassicalMds {
     params: ClassicalMdsValidParams,
     embedding: Array2<f64>,
@@ -83,12 +84,9 @@ impl ClassicalMds {
         let title = format!("Classical MDS of {} points", self.embedding.nrows());
         embedding_figure(&self.embedding, &self.coloring, &title, "MDS")
     }
-
-    /// Shows [`figure`](Self::figure) as a cell's output in the notebook.
-    pub fn evcxr_display(&self) {
-        display(self.figure(), "classical MDS embedding");
-    }
 }
+
+impl_render!(ClassicalMds, "Classical MDS", params: params, shapes: [embedding, dissimilarity]);
 
 params! {
     /// Checked classical-MDS parameters, scikit-learn's defaults; see

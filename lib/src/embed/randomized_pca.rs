@@ -46,12 +46,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{check_finite, Error, Result};
 use crate::estimator::{impl_fit, params};
-use crate::persist::impl_persist;
 use crate::linalg::{par_dot, par_tdot, symmetric_eigen};
-use crate::neighbors::rng::{derive, xoshiro};
+use crate::persist::impl_persist;
+use crate::plot::{lines, Figure, Series};
+use crate::render::impl_render;
+use crate::rng::{derive, xoshiro};
 
 /// Random stream of the Gaussian test matrix.
-const STREAM_TEST_MATRIX: u64 = 0x5CA1_0001;
+const STREAM_TEST_MATRIX: u64 = crate::rng::stream::RANDOMIZED_PCA_TEST_MATRIX;
 /// How the power iterations re-normalise their products.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PowerNormalizer {
@@ -66,8 +68,9 @@ pub enum PowerNormalizer {
 }
 
 /// A fitted randomized PCA; start from [`RandomizedPca::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RandomizedPca {
+    params: RandomizedPcaValidParams,
     mean: Array1<f64>,
     components: Array2<f64>,
     singular_values: Array1<f64>,
@@ -132,6 +135,11 @@ impl RandomizedPca {
         self.n_iter
     }
 
+    /// The parameters of the fit.
+    pub fn params_used(&self) -> &RandomizedPcaValidParams {
+        &self.params
+    }
+
     /// Coordinates of the rows of `x` on the components: `(x − mean)·componentsᵀ`.
     pub fn transform(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
         let d = self.mean.len();
@@ -152,7 +160,21 @@ impl RandomizedPca {
         check_finite("Y of RandomizedPca::inverse_transform", &y)?;
         Ok(par_dot(y, self.components.view()) + &self.mean)
     }
+
+    /// The share of the variance along each component, and its running total.
+    pub fn figure(&self) -> Result<Figure> {
+        let ratio = self.explained_variance_ratio.to_vec();
+        let cumulative = ratio.iter().scan(0.0, |total, r| {
+            *total += r;
+            Some(*total)
+        });
+        Ok(lines(&[Series::indexed("explained variance ratio", ratio.clone()), Series::indexed("cumulative", cumulative.collect())])?
+            .title(&format!("Randomized PCA of {} points: {} components", self.n_samples, self.components.nrows()))
+            .axis_labels(&["component", "share of variance"]))
+    }
 }
+
+impl_render!(RandomizedPca, "Randomized PCA", params: params, shapes: [components]);
 
 impl RandomizedPcaValidParams {
     /// Fits the components to the rows of `records`.
@@ -163,7 +185,10 @@ impl RandomizedPcaValidParams {
         }
         let k = self.n_components;
         if k > n.min(d) {
-            return Err(Error::param("n_components", format!("of RandomizedPca must be in [1, min(n_samples, n_features) = {}]; got {k}", n.min(d))));
+            return Err(Error::param(
+                "n_components",
+                format!("of RandomizedPca must be in [1, min(n_samples, n_features) = {}]; got {k}", n.min(d)),
+            ));
         }
         check_finite("X of RandomizedPca", &records)?;
         // One memory order for every input, so the products round the same way.
@@ -187,7 +212,16 @@ impl RandomizedPcaValidParams {
         let explained_variance = singular_values.mapv(|s| s * s / (n - 1) as f64);
         let total: f64 = m.iter().map(|v| v * v).sum::<f64>() / (n - 1) as f64;
         let explained_variance_ratio = if total > 0.0 { explained_variance.mapv(|v| v / total) } else { Array1::zeros(k) };
-        Ok(RandomizedPca { mean, components, singular_values, explained_variance, explained_variance_ratio, n_samples: n, n_iter })
+        Ok(RandomizedPca {
+            params: self.clone(),
+            mean,
+            components,
+            singular_values,
+            explained_variance,
+            explained_variance_ratio,
+            n_samples: n,
+            n_iter,
+        })
     }
 }
 
@@ -401,7 +435,13 @@ mod tests {
     #[test]
     fn same_bits_at_any_thread_count() {
         let x = data(2000, 40, 6);
-        let run = |t| rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| RandomizedPca::params().n_components(5).seed(9).fit_records(x.view()).unwrap());
+        let run = |t| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+                .install(|| RandomizedPca::params().n_components(5).seed(9).fit_records(x.view()).unwrap())
+        };
         assert_eq!(run(1), run(4));
     }
 

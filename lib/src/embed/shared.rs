@@ -17,7 +17,9 @@ use crate::plot::{scatter, Color, Figure};
 pub(crate) fn check_records(who: &str, x: ArrayView2<f64>, min_rows: usize, coloring: &TargetValues) -> Result<()> {
     let (n, d) = x.dim();
     if n < min_rows || d == 0 {
-        return Err(Error::data(format!("{who} needs an n_samples × n_features matrix with n_samples ≥ {min_rows} and n_features ≥ 1; got {n} × {d}")));
+        return Err(Error::data(format!(
+            "{who} needs an n_samples × n_features matrix with n_samples ≥ {min_rows} and n_features ≥ 1; got {n} × {d}"
+        )));
     }
     check_finite(&format!("X of {who}"), &x)?;
     coloring.check_len(n)
@@ -237,14 +239,6 @@ pub(crate) fn embedding_figure(embedding: &Array2<f64>, targets: &TargetValues, 
     let axes: Vec<String> = (1..=points.ncols().min(dim.max(1))).map(|i| format!("{axis} {i}")).collect();
     let axes: Vec<&str> = axes.iter().map(String::as_str).collect();
     Ok(fig.title(title).axis_labels(&axes))
-}
-
-/// Shows a figure as a cell's output, or says why there is none.
-pub(crate) fn display(fig: Result<Figure>, what: &str) {
-    match fig {
-        Ok(fig) => fig.evcxr_display(),
-        Err(e) => println!("EVCXR_BEGIN_CONTENT text/plain\n{what} (no figure: {e})\nEVCXR_END_CONTENT"),
-    }
 }
 
 #[cfg(test)]

@@ -41,10 +41,12 @@ use serde::{Deserialize, Serialize};
 use crate::error::{check_finite, Error, Result};
 use crate::estimator::{impl_fit, params};
 use crate::persist::impl_persist;
-use crate::neighbors::rng::{derive, xoshiro};
+use crate::plot::{lines, Figure, Series};
+use crate::render::impl_render;
+use crate::rng::{derive, xoshiro};
 
 /// Random stream of the projection rows.
-const STREAM_ROWS: u64 = 0x5B_0001;
+const STREAM_ROWS: u64 = crate::rng::stream::SPARSE_PROJECTION_ROWS;
 
 /// The smallest `k` for which a random projection to `k` dimensions keeps all
 /// pairwise distances of `n_samples` points within `1 ± eps` with good
@@ -60,8 +62,9 @@ pub fn johnson_lindenstrauss_min_dim(n_samples: usize, eps: f64) -> Result<usize
 }
 
 /// A fitted very sparse random projection; start from [`SparseRandomProjection::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct SparseRandomProjection {
+    params: SparseRandomProjectionValidParams,
     /// For each output coordinate: (feature, +1/−1) pairs.
     rows: Vec<Vec<(usize, f64)>>,
     scale: f64,
@@ -103,6 +106,11 @@ impl SparseRandomProjection {
         self.n_features
     }
 
+    /// The parameters of the fit.
+    pub fn params_used(&self) -> &SparseRandomProjectionValidParams {
+        &self.params
+    }
+
     /// The projection matrix, `n_components × n_features` (scikit-learn's `components_`), dense.
     pub fn components(&self) -> Array2<f64> {
         let mut m = Array2::zeros((self.rows.len(), self.n_features));
@@ -117,7 +125,11 @@ impl SparseRandomProjection {
     /// Projects the rows of `x`: `x·componentsᵀ`.
     pub fn transform(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
         if x.ncols() != self.n_features {
-            return Err(Error::data(format!("SparseRandomProjection was fitted on {} features; transform got {} columns", self.n_features, x.ncols())));
+            return Err(Error::data(format!(
+                "SparseRandomProjection was fitted on {} features; transform got {} columns",
+                self.n_features,
+                x.ncols()
+            )));
         }
         check_finite("X of SparseRandomProjection::transform", &x)?;
         let k = self.rows.len();
@@ -131,7 +143,19 @@ impl SparseRandomProjection {
         Ok(Array2::from_shape_vec((x.nrows(), k), out).expect("k values per row fill an n × k matrix"))
     }
 
-    /// Draws the matrix for `n_features` inputs and `k` outputs (used by FastRP too).
+    /// Non-zeros of each output coordinate's row, against the expected
+    /// `n_features · density`.
+    pub fn figure(&self) -> Result<Figure> {
+        let nnz: Vec<f64> = self.rows.iter().map(|row| row.len() as f64).collect();
+        let expected = self.n_features as f64 * self.density;
+        let ends = vec![1.0, self.rows.len() as f64];
+        Ok(lines(&[Series::indexed("non-zeros", nnz), Series::new("expected", ends, vec![expected; 2])])?
+            .title(&format!("Sparse random projection {} → {} (density {:.3e})", self.n_features, self.rows.len(), self.density))
+            .axis_labels(&["output coordinate", "non-zero entries"]))
+    }
+
+    /// Draws the matrix for `n_features` inputs and `k` outputs (used by FastRP
+    /// too); its parameters record `k`, the density and the seed.
     pub(crate) fn draw(n_features: usize, k: usize, density: f64, seed: u64) -> Result<Self> {
         let binomial = Binomial::new(n_features as u64, density).map_err(|e| Error::param("density", format!("{e}; got {density}")))?;
         let rows = (0..k)
@@ -144,7 +168,8 @@ impl SparseRandomProjection {
                 picked.into_iter().map(|j| (j, if rng.gen::<bool>() { 1.0 } else { -1.0 })).collect()
             })
             .collect();
-        Ok(SparseRandomProjection { rows, scale: (1.0 / (density * k as f64)).sqrt(), density, n_features })
+        let params = SparseRandomProjectionValidParams { n_components: Some(k), density: Some(density), seed, ..Default::default() };
+        Ok(SparseRandomProjection { params, rows, scale: (1.0 / (density * k as f64)).sqrt(), density, n_features })
     }
 
     /// The non-zero pattern of output coordinate `i`: (feature, sign·scale).
@@ -152,6 +177,8 @@ impl SparseRandomProjection {
         self.rows[i].iter().map(move |&(j, s)| (j, s * self.scale))
     }
 }
+
+impl_render!(SparseRandomProjection, "Sparse random projection", params: params, shapes: [rows]);
 
 impl SparseRandomProjectionValidParams {
     /// Draws the matrix for the shape of `records` (the values are only checked).
@@ -176,7 +203,8 @@ impl SparseRandomProjectionValidParams {
             }
         };
         let density = self.density.unwrap_or(1.0 / (d as f64).sqrt());
-        SparseRandomProjection::draw(d, k, density, self.seed)
+        let projection = SparseRandomProjection::draw(d, k, density, self.seed)?;
+        Ok(SparseRandomProjection { params: self.clone(), ..projection })
     }
 }
 
@@ -219,7 +247,13 @@ mod tests {
     #[test]
     fn same_matrix_at_any_thread_count() {
         let x = Array2::from_shape_fn((20, 900), |(i, j)| (i * j % 7) as f64);
-        let run = |t| rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| SparseRandomProjection::params().n_components(50).seed(4).fit_records(x.view()).unwrap());
+        let run = |t| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+                .install(|| SparseRandomProjection::params().n_components(50).seed(4).fit_records(x.view()).unwrap())
+        };
         let (a, b) = (run(1), run(4));
         assert_eq!(a, b);
         assert_eq!(a.transform(x.view()).unwrap(), b.transform(x.view()).unwrap());
@@ -230,7 +264,10 @@ mod tests {
         let x = Array2::<f64>::zeros((100, 5000));
         assert_eq!(SparseRandomProjection::params().eps(0.5).fit_records(x.view()).unwrap().n_components(), 221);
         // eps 0.1 asks for 3947 dimensions, more than the 3000 there are.
-        assert!(matches!(SparseRandomProjection::params().fit_records(Array2::zeros((100, 3000)).view()), Err(Error::Param { name: "eps", .. })));
+        assert!(matches!(
+            SparseRandomProjection::params().fit_records(Array2::zeros((100, 3000)).view()),
+            Err(Error::Param { name: "eps", .. })
+        ));
         assert!(matches!(SparseRandomProjection::params().eps(1.5).check(), Err(Error::Param { name: "eps", .. })));
         assert!(matches!(SparseRandomProjection::params().n_components(0).check(), Err(Error::Param { name: "n_components", .. })));
         assert!(matches!(SparseRandomProjection::params().density(0.0).check(), Err(Error::Param { name: "density", .. })));

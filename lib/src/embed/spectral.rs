@@ -41,13 +41,14 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::shared::{check_records, display, embedding_figure, flip_signs, rbf_kernel};
-use crate::persist::impl_persist;
-use crate::estimator::{impl_fit, params, TargetValues};
+use super::shared::{check_records, embedding_figure, flip_signs, rbf_kernel};
 use crate::error::{Error, Result};
+use crate::estimator::{impl_fit, params, TargetValues};
 use crate::linalg::{smallest_dense, smallest_eigenpairs, top_eigenpairs_relative, SymCsr};
 use crate::neighbors::{KnnMethod, KnnParams};
+use crate::persist::impl_persist;
 use crate::plot::Figure;
+use crate::render::impl_render;
 
 /// Graphs up to this many points are solved densely.
 const DENSE_MAX: usize = 200;
@@ -62,7 +63,7 @@ pub enum EmbeddingAffinity {
 }
 
 /// A fitted spectral embedding.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpectralEmbedding {
     params: SpectralEmbeddingValidParams,
     embedding: Array2<f64>,
@@ -104,12 +105,9 @@ impl SpectralEmbedding {
         let title = format!("Spectral embedding of {} points", self.embedding.nrows());
         embedding_figure(&self.embedding, &self.coloring, &title, "Spectral")
     }
-
-    /// Shows [`figure`](Self::figure) as a cell's output in the notebook.
-    pub fn evcxr_display(&self) {
-        display(self.figure(), "spectral embedding");
-    }
 }
+
+impl_render!(SpectralEmbedding, "Spectral embedding", params: params, shapes: [embedding]);
 
 params! {
     /// Checked spectral-embedding parameters, scikit-learn's defaults; see
@@ -271,8 +269,9 @@ fn laplacian_eigenmaps(graph: &Graph, dim: usize, seed: u64) -> Result<(Vec<f64>
                 }
             }
             let lap = SymCsr::from_triplets(n, entries);
-            smallest_eigenpairs(&lap, &[trivial], dim, seed)
-                .ok_or_else(|| Error::data("the Laplacian of SpectralEmbedding could not be factored (not positive semi-definite in floating point)"))?
+            smallest_eigenpairs(&lap, &[trivial], dim, seed).ok_or_else(|| {
+                Error::data("the Laplacian of SpectralEmbedding could not be factored (not positive semi-definite in floating point)")
+            })?
         }
         Graph::Dense(a) => {
             let normalised = Array2::from_shape_fn((n, n), |(i, j)| a[[i, j]] / (sqrt_deg[i] * sqrt_deg[j]));
@@ -313,7 +312,10 @@ mod tests {
     #[test]
     fn a_path_unrolls_in_order() {
         // Points on a curve: the first coordinate is monotone along it.
-        let x = Array2::from_shape_fn((60, 2), |(i, j)| if j == 0 { (i as f64 * 0.1).cos() * i as f64 } else { (i as f64 * 0.1).sin() * i as f64 });
+        let x = Array2::from_shape_fn(
+            (60, 2),
+            |(i, j)| if j == 0 { (i as f64 * 0.1).cos() * i as f64 } else { (i as f64 * 0.1).sin() * i as f64 },
+        );
         let se = SpectralEmbedding::params().n_components(1).n_neighbors(4).fit_records(x.view()).unwrap();
         let e = se.embedding().column(0).to_vec();
         let inc = e.windows(2).all(|w| w[1] > w[0]);
@@ -329,7 +331,10 @@ mod tests {
         assert!(matches!(SpectralEmbedding::params().affinity(rbf).check(), Err(Error::Param { name: "gamma", .. })));
         let x = array![[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
         assert!(matches!(SpectralEmbedding::params().n_neighbors(5).fit_records(x.view()), Err(Error::Param { name: "n_neighbors", .. })));
-        assert!(matches!(SpectralEmbedding::params().n_components(3).fit_records(x.view()), Err(Error::Param { name: "n_components", .. })));
+        assert!(matches!(
+            SpectralEmbedding::params().n_components(3).fit_records(x.view()),
+            Err(Error::Param { name: "n_components", .. })
+        ));
     }
 
     #[test]

@@ -158,7 +158,7 @@ mod tests {
         let mut state = seed;
         for _ in 0..3 {
             let v = Array1::from_shape_fn(p, |_| {
-                state = crate::neighbors::rng::mix(state);
+                state = crate::rng::mix(state);
                 (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
             });
             let v = &v / v.dot(&v).sqrt();

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::persist::impl_persist;
 use crate::plot::{lines, Figure, Series};
+use crate::render::{impl_render, Shape};
 
 /// A curve drawn by an estimator: `y` against `x`, with an optional horizontal
 /// reference line (the estimate itself, or lPCA's threshold α) and an optional
@@ -145,7 +146,7 @@ impl IdCurve {
 /// exact copy carries no distance information and breaks MLE and TwoNN);
 /// [`n_duplicates`](Self::n_duplicates) says how many were merged, and a
 /// duplicate gets its first copy's per-point estimate.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct IdEstimate {
     method: String,
     dimension: f64,
@@ -157,7 +158,14 @@ pub struct IdEstimate {
 }
 
 impl IdEstimate {
-    pub(crate) fn new(method: String, dimension: f64, pointwise: Option<Vec<f64>>, curve: IdCurve, n_samples: usize, n_duplicates: usize) -> Self {
+    pub(crate) fn new(
+        method: String,
+        dimension: f64,
+        pointwise: Option<Vec<f64>>,
+        curve: IdCurve,
+        n_samples: usize,
+        n_duplicates: usize,
+    ) -> Self {
         IdEstimate { method, dimension, pointwise: pointwise.map(Array1::from), curve, n_samples, n_duplicates }
     }
 
@@ -197,14 +205,16 @@ impl IdEstimate {
         Ok(self.curve.figure_named(&self.method)?.title(&format!("{}: {:.3}", self.method, self.dimension)))
     }
 
-    /// Shows [`figure`](IdEstimate::figure) as a cell's output in the notebook.
-    pub fn evcxr_display(&self) {
-        match self.figure() {
-            Ok(fig) => fig.evcxr_display(),
-            Err(e) => println!("EVCXR_BEGIN_CONTENT text/plain\n{self} (no figure: {e})\nEVCXR_END_CONTENT"),
-        }
+    /// The method with its parameters, the estimate, and the shapes it holds.
+    // Written here, not by `impl_render!`: the estimators that return an
+    // `IdEstimate` keep their parameters in `method`, not in one parameters type.
+    pub fn describe(&self) -> String {
+        let pointwise = self.pointwise.as_ref().map_or(String::new(), |p| format!("\n  pointwise: {}", Shape::shape(p)));
+        format!("Intrinsic-dimension estimate {self}{pointwise}")
     }
 }
+
+impl_render!(IdEstimate, described);
 
 impl std::fmt::Display for IdEstimate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -56,13 +56,15 @@ use crate::data::seeded_rng;
 use crate::error::{check_finite, Error, Result};
 use crate::estimator::params;
 use crate::plot::Figure;
+use crate::render::impl_render;
 
 /// Most points on the running-maximum curve.
 const CURVE_POINTS: usize = 200;
 
 /// The label sharpness of a labelled data set; start from [`LabelSharpness::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabelSharpness {
+    params: LabelSharpnessValidParams,
     k_f: f64,
     pair: (usize, usize),
     distance: f64,
@@ -114,19 +116,18 @@ impl LabelSharpness {
         &self.curve
     }
 
+    /// The parameters of the fit.
+    pub fn params_used(&self) -> &LabelSharpnessValidParams {
+        &self.params
+    }
+
     /// The curve, titled with `K̂_F`.
     pub fn figure(&self) -> Result<Figure> {
         Ok(self.curve.figure_named("running max")?.title(&format!("label sharpness K_F = {:.4} ({} points)", self.k_f, self.n_used)))
     }
-
-    /// Shows [`figure`](LabelSharpness::figure) as a cell's output in the notebook.
-    pub fn evcxr_display(&self) {
-        match self.figure() {
-            Ok(fig) => fig.evcxr_display(),
-            Err(e) => println!("EVCXR_BEGIN_CONTENT text/plain\nK_F = {} (no figure: {e})\nEVCXR_END_CONTENT", self.k_f),
-        }
-    }
 }
+
+impl_render!(LabelSharpness, "Label sharpness", params: params, shapes: []);
 
 // Sharpness needs labels or values, so the fit takes them (or a dataset's
 // `SharpnessTargets`) instead of the target-free `impl_fit!` surface.
@@ -219,7 +220,7 @@ impl LabelSharpnessValidParams {
             }
         }
         let curve = IdCurve::from_points("points sampled", "K_F (running maximum)", points).with_marked(m as f64, k_f);
-        Ok(LabelSharpness { k_f, pair, distance, n_used: m, n_conflicting, curve })
+        Ok(LabelSharpness { params: self.clone(), k_f, pair, distance, n_used: m, n_conflicting, curve })
     }
 }
 

@@ -7,11 +7,11 @@
 
 use ndarray::Array2;
 use rand::Rng;
-use rayon::prelude::*;
 use rand_distr::StandardNormal;
+use rayon::prelude::*;
 
 use crate::linalg::symmetric_eigen;
-use crate::neighbors::rng;
+use crate::rng;
 
 /// Rows per parallel task of the vector operations.
 const ROWS: usize = 4096;

@@ -13,7 +13,8 @@ pub(crate) fn par_dot(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     if a.nrows() <= BLOCK {
         return a.dot(&b);
     }
-    let blocks: Vec<Array2<f64>> = a.axis_chunks_iter(Axis(0), BLOCK).collect::<Vec<_>>().into_par_iter().map(|chunk| chunk.dot(&b)).collect();
+    let blocks: Vec<Array2<f64>> =
+        a.axis_chunks_iter(Axis(0), BLOCK).collect::<Vec<_>>().into_par_iter().map(|chunk| chunk.dot(&b)).collect();
     let views: Vec<_> = blocks.iter().map(|b| b.view()).collect();
     concatenate(Axis(0), &views).unwrap_or_else(|_| a.dot(&b))
 }

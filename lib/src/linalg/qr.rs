@@ -25,10 +25,7 @@ pub(crate) fn tall_r(a: ArrayView2<f64>) -> Array2<f64> {
         return householder_r(a.to_owned());
     }
     let starts: Vec<usize> = (0..n).step_by(block).collect();
-    let rs: Vec<Array2<f64>> = starts
-        .par_iter()
-        .map(|&s0| householder_r(a.slice(s![s0..(s0 + block).min(n), ..]).to_owned()))
-        .collect();
+    let rs: Vec<Array2<f64>> = starts.par_iter().map(|&s0| householder_r(a.slice(s![s0..(s0 + block).min(n), ..]).to_owned())).collect();
     let views: Vec<ArrayView2<f64>> = rs.iter().map(|r| r.view()).collect();
     let stacked = ndarray::concatenate(Axis(0), &views).unwrap_or_else(|_| Array2::zeros((0, d)));
     tall_r(stacked.view())
@@ -183,7 +180,7 @@ mod tests {
     fn pseudo_random(n: usize, d: usize, seed: u64) -> Array2<f64> {
         let mut state = seed;
         Array2::from_shape_simple_fn((n, d), || {
-            state = crate::neighbors::rng::mix(state);
+            state = crate::rng::mix(state);
             (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
         })
     }

@@ -193,9 +193,8 @@ impl EnvelopeCholesky {
         for (new, &old) in order.iter().enumerate() {
             position[old] = new;
         }
-        let first: Vec<usize> = (0..n)
-            .map(|i| a.row(order[i]).0.iter().map(|&j| position[j]).filter(|&j| j <= i).min().unwrap_or(i))
-            .collect();
+        let first: Vec<usize> =
+            (0..n).map(|i| a.row(order[i]).0.iter().map(|&j| position[j]).filter(|&j| j <= i).min().unwrap_or(i)).collect();
         let mut start = Vec::with_capacity(n + 1);
         start.push(0);
         for i in 0..n {

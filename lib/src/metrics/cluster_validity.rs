@@ -77,10 +77,7 @@ pub fn davies_bouldin(x: ArrayView2<f64>, labels: &[usize]) -> Result<f64> {
     }
     let mut total = 0.0;
     for k in 0..kk {
-        let worst = (0..kk)
-            .filter(|&l| between[[k, l]] != 0.0)
-            .map(|l| (spread[k] + spread[l]) / between[[k, l]])
-            .fold(0.0, f64::max);
+        let worst = (0..kk).filter(|&l| between[[k, l]] != 0.0).map(|l| (spread[k] + spread[l]) / between[[k, l]]).fold(0.0, f64::max);
         total += worst;
     }
     Ok(total / kk as f64)
@@ -158,9 +155,7 @@ mod tests {
     #[test]
     fn one_cluster_is_a_data_error() {
         let x = array![[0.0], [1.0], [2.0]];
-        for e in
-            [calinski_harabasz(x.view(), &[4, 4, 4]).unwrap_err(), davies_bouldin(x.view(), &[4, 4, 4]).unwrap_err()]
-        {
+        for e in [calinski_harabasz(x.view(), &[4, 4, 4]).unwrap_err(), davies_bouldin(x.view(), &[4, 4, 4]).unwrap_err()] {
             assert!(matches!(e, Error::Data(_)), "{e}");
             assert!(e.to_string().contains("got 1"), "{e}");
         }

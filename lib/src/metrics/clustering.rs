@@ -246,11 +246,7 @@ mod tests {
 
     #[test]
     fn length_mismatch_is_a_data_error() {
-        for e in [
-            clustering_accuracy(&[0, 1], &[0]).unwrap_err(),
-            nmi(&[0, 1], &[0]).unwrap_err(),
-            ari(&[0, 1], &[0, 1, 1]).unwrap_err(),
-        ] {
+        for e in [clustering_accuracy(&[0, 1], &[0]).unwrap_err(), nmi(&[0, 1], &[0]).unwrap_err(), ari(&[0, 1], &[0, 1, 1]).unwrap_err()] {
             assert!(matches!(e, Error::Data(_)), "{e}");
         }
     }

@@ -16,9 +16,7 @@ use crate::error::{check_finite, Error, Result};
 pub(crate) fn check_matrix(who: &str, what: &'static str, a: ArrayView2<f64>) -> Result<()> {
     let (n, d) = a.dim();
     if n == 0 || d == 0 {
-        return Err(Error::data(format!(
-            "`{what}` of {who} must have at least one row and one column; got shape ({n}, {d})"
-        )));
+        return Err(Error::data(format!("`{what}` of {who} must have at least one row and one column; got shape ({n}, {d})")));
     }
     check_finite(&format!("`{what}` of {who}"), &a)
 }
@@ -40,10 +38,7 @@ pub(crate) fn check_pair(who: &str, x: ArrayView2<f64>, embedding: ArrayView2<f6
 /// Fails unless `labels` has exactly `n` entries.
 pub(crate) fn check_labels_len(who: &str, what: &str, labels: &[usize], n: usize, of: &str) -> Result<()> {
     if labels.len() != n {
-        return Err(Error::data(format!(
-            "`{what}` of {who} must have one label per {of} ({n}); got {} labels",
-            labels.len()
-        )));
+        return Err(Error::data(format!("`{what}` of {who} must have one label per {of} ({n}); got {} labels", labels.len())));
     }
     Ok(())
 }
@@ -119,12 +114,7 @@ pub(crate) fn sq_dist_block(queries: ArrayView2<f64>, rows: Range<usize>, data: 
 /// The `k` nearest entries of one row of distances among the indices `keep`
 /// accepts, sorted by `(distance, index)`. `buf` is scratch space reused
 /// between calls. Returns fewer than `k` when fewer are kept.
-pub(crate) fn knn_in_row(
-    dists: &[f64],
-    keep: impl Fn(usize) -> bool,
-    k: usize,
-    buf: &mut Vec<(f64, usize)>,
-) -> Vec<(f64, usize)> {
+pub(crate) fn knn_in_row(dists: &[f64], keep: impl Fn(usize) -> bool, k: usize, buf: &mut Vec<(f64, usize)>) -> Vec<(f64, usize)> {
     buf.clear();
     buf.extend(dists.iter().enumerate().filter(|&(j, _)| keep(j)).map(|(j, &d)| (d, j)));
     let k = k.min(buf.len());

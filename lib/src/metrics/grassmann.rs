@@ -117,11 +117,7 @@ where
     if truth.is_empty() || truth.len() > estimated.len() {
         return Err(Error::param(
             "truth",
-            format!(
-                "of match_subspaces must hold between 1 and estimated.len() = {} subspaces; got {}",
-                estimated.len(),
-                truth.len()
-            ),
+            format!("of match_subspaces must hold between 1 and estimated.len() = {} subspaces; got {}", estimated.len(), truth.len()),
         ));
     }
     let mut cost = ndarray::Array2::<f64>::zeros((truth.len(), estimated.len()));
@@ -156,11 +152,7 @@ fn angles_with_dims(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Result<(Vec<f64>,
     let r = small - &large.dot(&m.t()); // (I − P_large)·Q_small: singular values are the sines
     let mut sin2 = symmetric_eigenvalues(r.t().dot(&r));
     sin2.reverse(); // ascending, paired with descending cosines
-    let angles = cos2
-        .iter()
-        .zip(&sin2)
-        .map(|(c, s)| s.max(0.0).sqrt().atan2(c.max(0.0).sqrt()))
-        .collect();
+    let angles = cos2.iter().zip(&sin2).map(|(c, s)| s.max(0.0).sqrt().atan2(c.max(0.0).sqrt())).collect();
     Ok((angles, p, q))
 }
 
@@ -231,8 +223,7 @@ mod tests {
         let m = molrg(9, &[2, 4], 1, 7).unwrap();
         let (a, b) = (m.bases[0].view(), m.bases[1].view());
         type Distance = fn(ArrayView2<f64>, ArrayView2<f64>) -> Result<f64>;
-        let fns: [Distance; 4] =
-            [geodesic_distance, chordal_distance, projection_distance, subspace_recovery_error];
+        let fns: [Distance; 4] = [geodesic_distance, chordal_distance, projection_distance, subspace_recovery_error];
         for f in fns {
             assert!((f(a, b).unwrap() - f(b, a).unwrap()).abs() < 1e-13);
         }

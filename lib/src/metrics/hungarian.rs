@@ -39,9 +39,7 @@ use crate::error::{check_finite, Error, Result};
 pub fn hungarian(cost: ArrayView2<f64>) -> Result<Vec<usize>> {
     let (n, m) = cost.dim();
     if n > m {
-        return Err(Error::data(format!(
-            "`cost` of hungarian must have no more rows than columns; got {n} × {m} (transpose it)"
-        )));
+        return Err(Error::data(format!("`cost` of hungarian must have no more rows than columns; got {n} × {m} (transpose it)")));
     }
     check_finite("`cost` of hungarian", &cost)?;
     if n == 0 {
@@ -80,9 +78,7 @@ pub fn hungarian(cost: ArrayView2<f64>) -> Result<Vec<usize>> {
                 }
             }
             let Some(next) = next.filter(|_| delta.is_finite()) else {
-                return Err(Error::data(
-                    "`cost` of hungarian: the search lost precision (entries too large); rescale the costs",
-                ));
+                return Err(Error::data("`cost` of hungarian: the search lost precision (entries too large); rescale the costs"));
             };
             for c in 0..=m {
                 if done[c] {
@@ -151,13 +147,7 @@ mod tests {
             let n = 1 + trial % 6;
             let m = n + (trial / 6) % 3;
             let integer = trial % 2 == 0; // integer costs have many ties
-            let cost = Array2::from_shape_fn((n, m), |_| {
-                if integer {
-                    rng.gen_range(0..4) as f64
-                } else {
-                    rng.gen_range(-5.0..5.0)
-                }
-            });
+            let cost = Array2::from_shape_fn((n, m), |_| if integer { rng.gen_range(0..4) as f64 } else { rng.gen_range(-5.0..5.0) });
             let a = hungarian(cost.view()).unwrap();
             let mut seen = a.clone();
             seen.sort_unstable();

@@ -39,9 +39,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use super::common::{
-    block_rows, check_k, check_labels_len, check_matrix, compact_labels, knn_in_row, sq_dist_block, Scratch,
-};
+use super::common::{block_rows, check_k, check_labels_len, check_matrix, compact_labels, knn_in_row, sq_dist_block, Scratch};
 use crate::error::{Error, Result};
 
 /// Fraction of `pred` equal to `truth`, position by position (classification accuracy).
@@ -69,12 +67,7 @@ pub fn accuracy(truth: &[usize], pred: &[usize]) -> Result<f64> {
 ///
 /// `train`: n × d and `test`: m × d, finite; `train_labels`: n labels (any values);
 /// `k` in [1, n].
-pub fn knn_classify(
-    train: ArrayView2<f64>,
-    train_labels: &[usize],
-    test: ArrayView2<f64>,
-    k: usize,
-) -> Result<Vec<usize>> {
+pub fn knn_classify(train: ArrayView2<f64>, train_labels: &[usize], test: ArrayView2<f64>, k: usize) -> Result<Vec<usize>> {
     const WHO: &str = "knn_classify";
     check_matrix(WHO, "train", train)?;
     check_labels_len(WHO, "train_labels", train_labels, train.nrows(), "row of `train`")?;
@@ -83,11 +76,7 @@ pub fn knn_classify(
         check_matrix(WHO, "test", test)?;
     }
     if test.ncols() != train.ncols() {
-        return Err(Error::data(format!(
-            "`test` of {WHO} must have as many columns as `train` ({}); got {}",
-            train.ncols(),
-            test.ncols()
-        )));
+        return Err(Error::data(format!("`test` of {WHO} must have as many columns as `train` ({}); got {}", train.ncols(), test.ncols())));
     }
     let (train, test) = (train.as_standard_layout(), test.as_standard_layout());
     let (n, m) = (train.nrows(), test.nrows());

@@ -28,18 +28,15 @@ mod trustworthiness;
 pub use cluster_validity::{calinski_harabasz, davies_bouldin};
 pub use clustering::{ari, clustering_accuracy, nmi};
 pub use grassmann::{
-    chordal_distance, geodesic_distance, match_subspaces, principal_angles, projection_distance, subspace_recovery_error,
-    SubspaceMatch,
+    chordal_distance, geodesic_distance, match_subspaces, principal_angles, projection_distance, subspace_recovery_error, SubspaceMatch,
 };
 pub use hungarian::hungarian;
 pub use knn_accuracy::{accuracy, knn_accuracy, knn_classify};
 pub use neighborhood::neighborhood_preservation;
-pub use report::{
-    compare_embeddings, embedding_report, EmbeddingReport, MetricsTable, REPORT_FOLDS, REPORT_SEED,
-    REPORT_SHEPARD_PAIRS,
-};
+pub use report::{compare_embeddings, embedding_report, EmbeddingReport, MetricsTable, REPORT_FOLDS, REPORT_SEED, REPORT_SHEPARD_PAIRS};
 pub use shepard::{shepard_correlation, spearman};
 pub use sliced_wasserstein::{
-    sliced_wasserstein, sw_variance_curve, SlicedWasserstein, SlicedWassersteinParams, SlicedWassersteinValidParams, SwEstimate, SwEstimator, SwVarianceCurve,
+    sliced_wasserstein, sw_variance_curve, SlicedWasserstein, SlicedWassersteinParams, SlicedWassersteinValidParams, SwEstimate,
+    SwEstimator, SwVarianceCurve,
 };
 pub use trustworthiness::{continuity, trustworthiness};

@@ -51,10 +51,8 @@ pub fn neighborhood_preservation(x: ArrayView2<f64>, embedding: ArrayView2<f64>,
             sq_dist_block(embedding.view(), rows.clone(), embedding.view(), &mut s.b);
             rows.enumerate()
                 .map(|(r, i)| {
-                    let mut a: Vec<usize> = knn_in_row(&s.a[r * n..(r + 1) * n], |j| j != i, k, &mut s.pairs)
-                        .into_iter()
-                        .map(|p| p.1)
-                        .collect();
+                    let mut a: Vec<usize> =
+                        knn_in_row(&s.a[r * n..(r + 1) * n], |j| j != i, k, &mut s.pairs).into_iter().map(|p| p.1).collect();
                     let b = knn_in_row(&s.b[r * n..(r + 1) * n], |j| j != i, k, &mut s.pairs);
                     a.sort_unstable();
                     b.iter().filter(|p| a.binary_search(&p.1).is_ok()).count()

@@ -72,12 +72,7 @@ pub struct EmbeddingReport {
 /// `x`: n × d, `embedding`: n × d′, both finite; `labels`: `None` or n labels
 /// (any values); `k` in [1, n / 2). Fails as the individual metrics do, and when
 /// all pairwise distances in a space are equal (Shepard correlation undefined).
-pub fn embedding_report(
-    x: ArrayView2<f64>,
-    embedding: ArrayView2<f64>,
-    labels: Option<&[usize]>,
-    k: usize,
-) -> Result<EmbeddingReport> {
+pub fn embedding_report(x: ArrayView2<f64>, embedding: ArrayView2<f64>, labels: Option<&[usize]>, k: usize) -> Result<EmbeddingReport> {
     let n = check_pair("embedding_report", x, embedding)?;
     let trust = trustworthiness(x, embedding, k)?;
     let knn_acc = match labels {
@@ -114,26 +109,10 @@ struct Column {
 }
 
 const COLUMNS: [Column; 5] = [
-    Column {
-        header: "trustworthiness",
-        help: "false neighbours penalised by input rank (1 = none)",
-        value: |r| Some(r.trustworthiness),
-    },
-    Column {
-        header: "continuity",
-        help: "missing neighbours penalised by embedding rank (1 = none)",
-        value: |r| Some(r.continuity),
-    },
-    Column {
-        header: "kNN preserved",
-        help: "mean fraction of shared k nearest neighbours",
-        value: |r| Some(r.neighborhood_preservation),
-    },
-    Column {
-        header: "Shepard ρ",
-        help: "Spearman correlation of pairwise distances",
-        value: |r| Some(r.shepard_correlation),
-    },
+    Column { header: "trustworthiness", help: "false neighbours penalised by input rank (1 = none)", value: |r| Some(r.trustworthiness) },
+    Column { header: "continuity", help: "missing neighbours penalised by embedding rank (1 = none)", value: |r| Some(r.continuity) },
+    Column { header: "kNN preserved", help: "mean fraction of shared k nearest neighbours", value: |r| Some(r.neighborhood_preservation) },
+    Column { header: "Shepard ρ", help: "Spearman correlation of pairwise distances", value: |r| Some(r.shepard_correlation) },
     Column { header: "kNN accuracy", help: "cross-validated k-NN classification accuracy", value: |r| r.knn_accuracy },
 ];
 
@@ -272,8 +251,7 @@ impl fmt::Display for MetricsTable {
             line.extend(columns.iter().map(|c| fmt_value((c.value)(r))));
             table.push(line);
         }
-        let widths: Vec<usize> =
-            (0..table[0].len()).map(|j| table.iter().map(|l| l[j].chars().count()).max().unwrap_or(0)).collect();
+        let widths: Vec<usize> = (0..table[0].len()).map(|j| table.iter().map(|l| l[j].chars().count()).max().unwrap_or(0)).collect();
         for (i, line) in table.iter().enumerate() {
             let cells: Vec<String> = line
                 .iter()
@@ -320,10 +298,7 @@ mod tests {
         let x = fixtures::matrix("X");
         let e = fixtures::matrix("E_pca");
         assert_eq!(pca.continuity, continuity(x.view(), e.view(), 5).unwrap());
-        assert_eq!(
-            pca.shepard_correlation,
-            shepard_correlation(x.view(), e.view(), REPORT_SHEPARD_PAIRS, REPORT_SEED).unwrap()
-        );
+        assert_eq!(pca.shepard_correlation, shepard_correlation(x.view(), e.view(), REPORT_SHEPARD_PAIRS, REPORT_SEED).unwrap());
         assert!(pca.knn_accuracy.is_some() && random.knn_accuracy.is_none());
     }
 

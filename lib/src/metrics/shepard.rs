@@ -66,10 +66,8 @@ pub fn shepard_correlation(x: ArrayView2<f64>, embedding: ArrayView2<f64>, max_p
             })
             .collect()
     };
-    let (dx, de): (Vec<f64>, Vec<f64>) = pairs
-        .par_iter()
-        .map(|&(i, j)| (sq_dist(x.row(i), x.row(j)).sqrt(), sq_dist(embedding.row(i), embedding.row(j)).sqrt()))
-        .unzip();
+    let (dx, de): (Vec<f64>, Vec<f64>) =
+        pairs.par_iter().map(|&(i, j)| (sq_dist(x.row(i), x.row(j)).sqrt(), sq_dist(embedding.row(i), embedding.row(j)).sqrt())).unzip();
     spearman(&dx, &de).map_err(|e| match e {
         Error::Data(m) => Error::data(format!("{WHO}: {m}")),
         other => other,
@@ -83,11 +81,7 @@ pub fn shepard_correlation(x: ArrayView2<f64>, embedding: ArrayView2<f64>, max_p
 pub fn spearman(a: &[f64], b: &[f64]) -> Result<f64> {
     const WHO: &str = "spearman";
     if a.len() != b.len() {
-        return Err(Error::data(format!(
-            "`b` of {WHO} must have the same length as `a` ({}); got {}",
-            a.len(),
-            b.len()
-        )));
+        return Err(Error::data(format!("`b` of {WHO} must have the same length as `a` ({}); got {}", a.len(), b.len())));
     }
     if a.len() < 2 {
         return Err(Error::data(format!("{WHO} needs at least 2 values; got {}", a.len())));

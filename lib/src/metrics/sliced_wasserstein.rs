@@ -45,8 +45,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{check_finite, Error, Result};
 use crate::estimator::params;
-use crate::neighbors::rng::{derive, xoshiro};
 use crate::plot::{lines, Figure, Series};
+use crate::rng::{derive, xoshiro};
 
 const DIRECTIONS: u64 = 201;
 const REPEATS: u64 = 202;
@@ -303,7 +303,13 @@ impl SwVarianceCurve {
 /// Runs `n_repeats` independent SW₂² estimates (each with its own directions,
 /// shared by the three estimators) for every number of projections (each ≥ 2)
 /// and records the variance of each estimator across repetitions.
-pub fn sw_variance_curve(x: ArrayView2<f64>, y: ArrayView2<f64>, projections: &[usize], n_repeats: usize, seed: u64) -> Result<SwVarianceCurve> {
+pub fn sw_variance_curve(
+    x: ArrayView2<f64>,
+    y: ArrayView2<f64>,
+    projections: &[usize],
+    n_repeats: usize,
+    seed: u64,
+) -> Result<SwVarianceCurve> {
     check_clouds(x, y)?;
     if projections.is_empty() || projections.iter().any(|&l| l < 2) {
         return Err(Error::param("projections", format!("of sw_variance_curve must be non-empty counts ≥ 2; got {projections:?}")));
@@ -316,7 +322,8 @@ pub fn sw_variance_curve(x: ArrayView2<f64>, y: ArrayView2<f64>, projections: &[
         let runs: Vec<[f64; 3]> = (0..n_repeats)
             .map(|r| {
                 let s = Slices::new(x, y, 2.0, l, derive(seed, REPEATS, (k * n_repeats + r) as u64));
-                [SwEstimator::MonteCarlo, SwEstimator::LowerControlVariate, SwEstimator::UpperControlVariate].map(|e| s.estimate(e, 2.0).value_pow)
+                [SwEstimator::MonteCarlo, SwEstimator::LowerControlVariate, SwEstimator::UpperControlVariate]
+                    .map(|e| s.estimate(e, 2.0).value_pow)
             })
             .collect();
         let column = |c: usize| sample_mean_var(&runs.iter().map(|r| r[c]).collect::<Vec<_>>());
@@ -348,7 +355,8 @@ mod tests {
         let c = array![1.0, -2.0, 0.5, 2.0];
         let y = &x + &c;
         let exact = c.dot(&c) / 4.0;
-        let lower = SlicedWasserstein::params().n_projections(20).estimator(SwEstimator::LowerControlVariate).estimate(x.view(), y.view()).unwrap();
+        let lower =
+            SlicedWasserstein::params().n_projections(20).estimator(SwEstimator::LowerControlVariate).estimate(x.view(), y.view()).unwrap();
         assert!((lower.value_pow - exact).abs() < 1e-10, "{} vs {exact}", lower.value_pow);
         let mc = SlicedWasserstein::params().n_projections(2000).seed(1).estimate(x.view(), y.view()).unwrap();
         assert!((mc.value_pow - exact).abs() < 4.0 * mc.std_error, "{} ± {} vs {exact}", mc.value_pow, mc.std_error);
@@ -374,7 +382,8 @@ mod tests {
         let y = ball(120, 3, 2).unwrap();
         let run = |threads: usize| {
             rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
-                let e = SlicedWasserstein::params().estimator(SwEstimator::UpperControlVariate).seed(4).estimate(x.view(), y.view()).unwrap();
+                let e =
+                    SlicedWasserstein::params().estimator(SwEstimator::UpperControlVariate).seed(4).estimate(x.view(), y.view()).unwrap();
                 (e, sw_variance_curve(x.view(), y.view(), &[5], 3, 4).unwrap())
             })
         };
@@ -386,9 +395,15 @@ mod tests {
         let x = array![[0.0, 1.0], [1.0, 0.0]];
         let p = SlicedWasserstein::params;
         assert!(matches!(p().p(0.5).estimate(x.view(), x.view()), Err(Error::Param { name: "p", .. })));
-        assert!(matches!(p().p(1.0).estimator(SwEstimator::UpperControlVariate).estimate(x.view(), x.view()), Err(Error::Param { name: "estimator", .. })));
+        assert!(matches!(
+            p().p(1.0).estimator(SwEstimator::UpperControlVariate).estimate(x.view(), x.view()),
+            Err(Error::Param { name: "estimator", .. })
+        ));
         assert!(matches!(p().n_projections(0).estimate(x.view(), x.view()), Err(Error::Param { name: "n_projections", .. })));
-        assert!(matches!(p().n_projections(1).estimator(SwEstimator::LowerControlVariate).estimate(x.view(), x.view()), Err(Error::Param { name: "n_projections", .. })));
+        assert!(matches!(
+            p().n_projections(1).estimator(SwEstimator::LowerControlVariate).estimate(x.view(), x.view()),
+            Err(Error::Param { name: "n_projections", .. })
+        ));
         assert!(matches!(p().estimate(Array2::zeros((0, 2)).view(), x.view()), Err(Error::Param { name: "x", .. })));
         assert!(matches!(p().estimate(x.view(), array![[1.0]].view()), Err(Error::Param { name: "y", .. })));
         assert!(matches!(p().estimate(x.view(), array![[f64::NAN, 1.0]].view()), Err(Error::Data(_))));

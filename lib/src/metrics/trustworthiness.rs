@@ -164,15 +164,13 @@ mod tests {
         let n = x.nrows();
         let mut sum = 0.0;
         for i in 0..n {
-            let mut order: Vec<(f64, usize)> =
-                (0..n).filter(|&j| j != i).map(|j| (sq_dist(x.row(i), x.row(j)), j)).collect();
+            let mut order: Vec<(f64, usize)> = (0..n).filter(|&j| j != i).map(|j| (sq_dist(x.row(i), x.row(j)), j)).collect();
             order.sort_by(by_dist_then_index);
             let mut rank = vec![0usize; n];
             for (r, &(_, j)) in order.iter().enumerate() {
                 rank[j] = r + 1;
             }
-            let mut emb: Vec<(f64, usize)> =
-                (0..n).filter(|&j| j != i).map(|j| (sq_dist(e.row(i), e.row(j)), j)).collect();
+            let mut emb: Vec<(f64, usize)> = (0..n).filter(|&j| j != i).map(|j| (sq_dist(e.row(i), e.row(j)), j)).collect();
             emb.sort_by(by_dist_then_index);
             for &(_, j) in &emb[..k] {
                 sum += (rank[j] as f64 - k as f64).max(0.0);

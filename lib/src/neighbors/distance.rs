@@ -42,12 +42,7 @@ impl Metric {
     /// umap-learn for degenerate rows: 0 when both are degenerate, 1 when one is.
     pub fn distance(self, a: ArrayView1<f64>, b: ArrayView1<f64>) -> Result<f64> {
         if a.len() != b.len() {
-            return Err(Error::data(format!(
-                "{} distance needs vectors of equal length; got {} and {}",
-                self.name(),
-                a.len(),
-                b.len()
-            )));
+            return Err(Error::data(format!("{} distance needs vectors of equal length; got {} and {}", self.name(), a.len(), b.len())));
         }
         let (a, b) = (a.to_vec(), b.to_vec());
         let d = match self {

@@ -130,8 +130,12 @@ fn assemble(m: usize, k: usize, indices: Vec<usize>, distances: Vec<f64>) -> Knn
 /// (see [`TopK`]).
 fn symmetric_candidates(product: &Product, want: usize) -> Vec<TopK> {
     let n = product.rows.nrows();
-    let tops: Vec<Mutex<TopK>> =
-        product.norms.iter().zip(&product.tails).map(|(&qn, &tail)| Mutex::new(TopK::with_slack(want, 2.0 * product.error(qn, tail)))).collect();
+    let tops: Vec<Mutex<TopK>> = product
+        .norms
+        .iter()
+        .zip(&product.tails)
+        .map(|(&qn, &tail)| Mutex::new(TopK::with_slack(want, 2.0 * product.error(qn, tail))))
+        .collect();
     let tiles: Vec<usize> = (0..n).step_by(PAIR_TILE).collect();
     // The diagonal tiles go first, so that every row's bound starts from the
     // candidates of its own tile rather than from infinity, and far fewer keys
@@ -384,8 +388,12 @@ impl Block<'_> {
         let rows = self.end - self.start;
         // The keys are within `error` of the double-precision surrogates (less
         // a constant), so the true nearest are within twice it of the k-th key.
-        let mut tops: Vec<TopK> =
-            queries.norms.iter().zip(&queries.tails).map(|(&qn, &tail)| TopK::with_slack(self.want(), 2.0 * product.error(qn, tail))).collect();
+        let mut tops: Vec<TopK> = queries
+            .norms
+            .iter()
+            .zip(&queries.tails)
+            .map(|(&qn, &tail)| TopK::with_slack(self.want(), 2.0 * product.error(qn, tail)))
+            .collect();
         let n = self.data.nrows();
         let tile = (TILE_ENTRIES / rows).next_multiple_of(16).min(n);
         let mut gram = Array2::<f32>::zeros((rows, tile));
@@ -453,10 +461,8 @@ mod tests {
     fn brute(x: &Array2<f64>, k: usize, metric: Metric) -> Vec<Vec<(f64, usize)>> {
         (0..x.nrows())
             .map(|i| {
-                let mut row: Vec<(f64, usize)> = (0..x.nrows())
-                    .filter(|&j| j != i)
-                    .map(|j| (metric.distance(x.row(i), x.row(j)).unwrap(), j))
-                    .collect();
+                let mut row: Vec<(f64, usize)> =
+                    (0..x.nrows()).filter(|&j| j != i).map(|j| (metric.distance(x.row(i), x.row(j)).unwrap(), j)).collect();
                 row.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                 row.truncate(k);
                 row
@@ -506,7 +512,8 @@ mod tests {
         let queries = prepared.slice(s![..100, ..]).mapv(|v| v + 1e-4);
         let g = exact_search(&prepared, queries.view(), 5, Metric::Euclidean, false);
         for (i, q) in queries.outer_iter().enumerate() {
-            let mut want: Vec<(f64, usize)> = prepared.outer_iter().enumerate().map(|(j, x)| (Metric::Euclidean.distance(q, x).unwrap(), j)).collect();
+            let mut want: Vec<(f64, usize)> =
+                prepared.outer_iter().enumerate().map(|(j, x)| (Metric::Euclidean.distance(q, x).unwrap(), j)).collect();
             want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             for (c, &(d, j)) in want.iter().take(5).enumerate() {
                 assert!((g.distances()[[i, c]] - d).abs() <= 1e-9 * (1.0 + d), "row {i} rank {c}");
@@ -602,7 +609,13 @@ mod tests {
         let x = Array2::from_shape_fn((600, 20), |(i, j)| match j {
             0 => (i % 30) as f64 + 0.01 * (i % 7) as f64,
             1 => (i / 30) as f64,
-            2 => if i % 2 == 0 { 0.01 } else { -0.01 },
+            2 => {
+                if i % 2 == 0 {
+                    0.01
+                } else {
+                    -0.01
+                }
+            }
             _ => 0.0,
         });
         let product = Product::new(&x, Metric::Euclidean, 400);

@@ -36,14 +36,10 @@ impl KnnGraph {
         }
         for (i, row) in distances.outer_iter().enumerate() {
             if row.iter().any(|d| !d.is_finite() || *d < 0.0) {
-                return Err(Error::data(format!(
-                    "row {i} of the kNN distances holds a negative or non-finite value"
-                )));
+                return Err(Error::data(format!("row {i} of the kNN distances holds a negative or non-finite value")));
             }
             if row.windows(2).into_iter().any(|w| w[1] < w[0]) {
-                return Err(Error::data(format!(
-                    "row {i} of the kNN distances is not sorted ascending"
-                )));
+                return Err(Error::data(format!("row {i} of the kNN distances is not sorted ascending")));
             }
         }
         Ok(KnnGraph { indices, distances })
@@ -82,15 +78,9 @@ impl KnnGraph {
     /// The graph of the `k` nearest neighbours only (`k` ≤ [`k()`](Self::k)).
     pub fn truncate(&self, k: usize) -> Result<KnnGraph> {
         if k == 0 || k > self.k() {
-            return Err(Error::param(
-                "k",
-                format!("of KnnGraph::truncate must be in [1, {}]; got {k}", self.k()),
-            ));
+            return Err(Error::param("k", format!("of KnnGraph::truncate must be in [1, {}]; got {k}", self.k())));
         }
-        Ok(KnnGraph {
-            indices: self.indices.slice(s![.., ..k]).to_owned(),
-            distances: self.distances.slice(s![.., ..k]).to_owned(),
-        })
+        Ok(KnnGraph { indices: self.indices.slice(s![.., ..k]).to_owned(), distances: self.distances.slice(s![.., ..k]).to_owned() })
     }
 
     /// Fraction of the neighbours of `exact` (the true graph, same rows and `k`)

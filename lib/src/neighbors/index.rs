@@ -10,13 +10,13 @@ use serde::{Deserialize, Serialize};
 
 use super::distance::Metric;
 use super::exact::exact_search;
-use super::top_k::Candidate;
 use super::graph::KnnGraph;
 use super::heap::{self, NONE};
 use super::nndescent::{nn_descent, NnDescentConfig};
-use super::rng::{self, stream, SplitMix64};
 use super::rptree::RpTree;
+use super::top_k::Candidate;
 use crate::error::{check_finite, Error, Result};
+use crate::rng::{self, stream, SplitMix64};
 
 /// Below this many points [`KnnMethod::Auto`] searches exactly (umap-learn's rule).
 pub const EXACT_BELOW: usize = 4096;
@@ -227,7 +227,15 @@ impl KnnParams {
         let n = data.nrows();
         if self.is_exact_for(n) {
             let graph = exact_search(&data, data.view(), self.k, self.metric, true);
-            return Ok(KnnIndex { params: self.clone(), data, graph, exact: true, forest: Vec::new(), single_scale: 1.0, search: SearchGraph::default() });
+            return Ok(KnnIndex {
+                params: self.clone(),
+                data,
+                graph,
+                exact: true,
+                forest: Vec::new(),
+                single_scale: 1.0,
+                search: SearchGraph::default(),
+            });
         }
         let (n_trees, max_candidates) = self.nn_descent_sizes(n);
         let n_iters = self.n_iters.unwrap_or_else(|| 5.max((n as f64).log2().round() as usize));

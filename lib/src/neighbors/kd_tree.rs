@@ -73,7 +73,8 @@ impl<'a> KdTree<'a> {
         }
         let mid = start + (end - start) / 2;
         let data = self.data;
-        self.order[start..end].select_nth_unstable_by(mid - start, |&i, &j| data[[i, widest]].total_cmp(&data[[j, widest]]).then(i.cmp(&j)));
+        self.order[start..end]
+            .select_nth_unstable_by(mid - start, |&i, &j| data[[i, widest]].total_cmp(&data[[j, widest]]).then(i.cmp(&j)));
         let left = self.grow(start, mid);
         let right = self.grow(mid, end);
         self.nodes[at].children = Some((left, right));
@@ -102,7 +103,13 @@ impl<'a> KdTree<'a> {
         let (lo, hi) = self.boxes[2 * d * node..2 * d * (node + 1)].split_at(d);
         let mut sum = 0.0;
         for ((&v, &l), &h) in q.iter().zip(lo).zip(hi) {
-            let gap = if v < l { l - v } else if v > h { v - h } else { 0.0 };
+            let gap = if v < l {
+                l - v
+            } else if v > h {
+                v - h
+            } else {
+                0.0
+            };
             sum += match self.metric {
                 Metric::Manhattan => gap,
                 _ => gap * gap,
@@ -114,7 +121,8 @@ impl<'a> KdTree<'a> {
     /// The `want` rows nearest to `q` by (surrogate, index), nearest first.
     fn nearest(&self, q: &[f64], want: usize) -> Vec<(f64, usize)> {
         let mut best: BinaryHeap<Candidate> = BinaryHeap::with_capacity(want + 1);
-        let worst = |best: &BinaryHeap<Candidate>| if best.len() < want { f64::INFINITY } else { best.peek().map_or(f64::INFINITY, |c| c.0) };
+        let worst =
+            |best: &BinaryHeap<Candidate>| if best.len() < want { f64::INFINITY } else { best.peek().map_or(f64::INFINITY, |c| c.0) };
         let mut stack = vec![(0usize, 0.0f64)];
         while let Some((node, bound)) = stack.pop() {
             if bound > worst(&best) {

@@ -36,7 +36,6 @@ mod index;
 mod kd_tree;
 mod nndescent;
 mod principal_axes;
-pub(crate) mod rng;
 mod rptree;
 mod top_k;
 

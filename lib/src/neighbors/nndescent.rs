@@ -22,12 +22,12 @@ use ndarray::Array2;
 use rayon::prelude::*;
 
 use super::distance::Metric;
-use crate::display::Progress;
-use crate::error::Result;
 use super::graph::KnnGraph;
 use super::heap::{self, Heaps, NONE};
-use super::rng::{self, stream, SplitMix64};
 use super::rptree::RpTree;
+use crate::display::Progress;
+use crate::error::Result;
+use crate::rng::{self, stream, SplitMix64};
 
 /// Leaves whose pairs are proposed between two applications.
 const LEAF_BLOCK: usize = 256;
@@ -178,13 +178,8 @@ fn propose(rows: &Rows, thresholds: &[f32], p: u32, q: u32, out: &mut Vec<Update
 fn fill_at_random(rows: &Rows, heaps: &mut Heaps, seed: u64) {
     let k = heaps.k;
     let n = heaps.dist.len() / k.max(1);
-    heaps
-        .dist
-        .par_chunks_mut(k)
-        .zip(heaps.idx.par_chunks_mut(k))
-        .zip(heaps.flag.par_chunks_mut(k))
-        .enumerate()
-        .for_each(|(i, ((dist, idx), flag))| {
+    heaps.dist.par_chunks_mut(k).zip(heaps.idx.par_chunks_mut(k)).zip(heaps.flag.par_chunks_mut(k)).enumerate().for_each(
+        |(i, ((dist, idx), flag))| {
             let missing = idx.iter().filter(|&&j| j == NONE).count();
             if missing == 0 {
                 return;
@@ -202,7 +197,8 @@ fn fill_at_random(rows: &Rows, heaps: &mut Heaps, seed: u64) {
                 }
                 heap::push(dist, idx, flag, rows.surrogate(i as u32, j), j, true);
             }
-        });
+        },
+    );
 }
 
 /// Samples each point's new and old candidates (its neighbours and the points
@@ -235,38 +231,38 @@ fn build_candidates(heaps: &mut Heaps, max_c: usize, round_seed: u64) -> (Vec<u3
     let mut old = vec![NONE; n * max_c];
     {
         let (idx, flag) = (&heaps.idx, &heaps.flag);
-        new.par_chunks_mut(max_c.max(1))
-            .zip(old.par_chunks_mut(max_c.max(1)))
-            .enumerate()
-            .for_each(|(i, (new_i, old_i))| {
-                let mut cand_new = Vec::new();
-                let mut cand_old = Vec::new();
-                for s in i * k..(i + 1) * k {
-                    let j = idx[s];
-                    if j != NONE {
-                        let entry = (priority(i as u32, j), j);
-                        if flag[s] { cand_new.push(entry) } else { cand_old.push(entry) }
+        new.par_chunks_mut(max_c.max(1)).zip(old.par_chunks_mut(max_c.max(1))).enumerate().for_each(|(i, (new_i, old_i))| {
+            let mut cand_new = Vec::new();
+            let mut cand_old = Vec::new();
+            for s in i * k..(i + 1) * k {
+                let j = idx[s];
+                if j != NONE {
+                    let entry = (priority(i as u32, j), j);
+                    if flag[s] {
+                        cand_new.push(entry)
+                    } else {
+                        cand_old.push(entry)
                     }
                 }
-                for &(p, j, is_new) in &reverse[counts[i]..counts[i + 1]] {
-                    if is_new { cand_new.push((p, j)) } else { cand_old.push((p, j)) }
-                }
-                take_by_priority(&mut cand_new, new_i);
-                take_by_priority(&mut cand_old, old_i);
-            });
-    }
-    heaps
-        .idx
-        .par_chunks(k)
-        .zip(heaps.flag.par_chunks_mut(k))
-        .zip(new.par_chunks(max_c.max(1)))
-        .for_each(|((idx, flag), new_i)| {
-            for (j, f) in idx.iter().zip(flag.iter_mut()) {
-                if *f && new_i.contains(j) {
-                    *f = false;
+            }
+            for &(p, j, is_new) in &reverse[counts[i]..counts[i + 1]] {
+                if is_new {
+                    cand_new.push((p, j))
+                } else {
+                    cand_old.push((p, j))
                 }
             }
+            take_by_priority(&mut cand_new, new_i);
+            take_by_priority(&mut cand_old, old_i);
         });
+    }
+    heaps.idx.par_chunks(k).zip(heaps.flag.par_chunks_mut(k)).zip(new.par_chunks(max_c.max(1))).for_each(|((idx, flag), new_i)| {
+        for (j, f) in idx.iter().zip(flag.iter_mut()) {
+            if *f && new_i.contains(j) {
+                *f = false;
+            }
+        }
+    });
     (new, old)
 }
 
@@ -364,7 +360,8 @@ fn finish(heaps: &Heaps, data: &Array2<f64>, metric: Metric, order: &[u32]) -> K
         .into_par_iter()
         .map(|new| {
             let i = order[new] as usize;
-            let mut r: Vec<(f64, u32)> = heaps.members(new).map(|j| order[j as usize]).map(|j| (metric.surrogate(row(i), row(j as usize)), j)).collect();
+            let mut r: Vec<(f64, u32)> =
+                heaps.members(new).map(|j| order[j as usize]).map(|j| (metric.surrogate(row(i), row(j as usize)), j)).collect();
             r.sort_unstable_by(super::top_k::cmp_pair);
             (i, r)
         })

@@ -11,7 +11,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::distance::dot32;
-use super::rng;
+use crate::rng;
 
 /// Beyond this depth a node becomes a leaf whatever its size.
 const MAX_DEPTH: usize = 200;
@@ -96,12 +96,7 @@ impl RpTree {
 /// Splits `points` in place into left then right; returns the hyperplane,
 /// its offset and the size of the left part, or `None` when the node cannot
 /// be split (fewer than two points).
-fn split(
-    flat: &[f32],
-    dim: usize,
-    points: &mut [u32],
-    rng: &mut rand_xoshiro::Xoshiro256PlusPlus,
-) -> Option<(Vec<f32>, f32, usize)> {
+fn split(flat: &[f32], dim: usize, points: &mut [u32], rng: &mut rand_xoshiro::Xoshiro256PlusPlus) -> Option<(Vec<f32>, f32, usize)> {
     let m = points.len();
     if m < 2 {
         return None;

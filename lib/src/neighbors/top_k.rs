@@ -159,7 +159,17 @@ mod tests {
             let r = f32_at_or_above(x);
             assert!(f64::from(r) >= x, "{x}: {r}");
             // Nothing in f32 lies between x and r.
-            let below = if r == f32::NEG_INFINITY { r } else { f32::from_bits(if r > 0.0 { r.to_bits() - 1 } else if r == 0.0 { 0x8000_0001 } else { r.to_bits() + 1 }) };
+            let below = if r == f32::NEG_INFINITY {
+                r
+            } else {
+                f32::from_bits(if r > 0.0 {
+                    r.to_bits() - 1
+                } else if r == 0.0 {
+                    0x8000_0001
+                } else {
+                    r.to_bits() + 1
+                })
+            };
             assert!(r == f32::NEG_INFINITY || f64::from(below) < x, "{x}: {r} {below}");
         }
     }

@@ -51,10 +51,7 @@ pub fn lines(series: &[Series]) -> Result<Figure> {
 
 fn check(s: &Series) -> Result<()> {
     if s.x.len() != s.y.len() {
-        return Err(Error::param(
-            "series",
-            format!("`{}` has {} x values but {} y values", s.name, s.x.len(), s.y.len()),
-        ));
+        return Err(Error::param("series", format!("`{}` has {} x values but {} y values", s.name, s.x.len(), s.y.len())));
     }
     if let Some(v) = s.x.iter().find(|v| !v.is_finite()) {
         return Err(Error::param("series", format!("`{}` has a non-finite x value {v}", s.name)));

@@ -41,10 +41,11 @@ use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
 use super::{stream, uniform};
-use crate::estimator::required;
 use crate::error::{Error, Result};
 use crate::estimator::params;
+use crate::estimator::required;
 use crate::plot::{scatter, Color, Figure};
+use crate::render::impl_render;
 
 const SMOOTH: f64 = 1e-8;
 
@@ -80,8 +81,9 @@ impl DsirParams {
 }
 
 /// The documents DSIR selected, their importance weights, and the KL reduction.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct DsirSelection {
+    params: DsirValidParams,
     indices: Vec<usize>,
     log_weights: Array1<f64>,
     kl_raw: f64,
@@ -114,6 +116,11 @@ impl DsirSelection {
         self.kl_selected
     }
 
+    /// The parameters of the selection.
+    pub fn params_used(&self) -> &DsirValidParams {
+        &self.params
+    }
+
     /// Log importance weight against raw document index, selected ones highlighted.
     pub fn figure(&self) -> Result<Figure> {
         let n = self.log_weights.len();
@@ -131,15 +138,9 @@ impl DsirSelection {
             .title(&format!("DSIR: {} of {n} selected, KL reduction {:.3}", self.indices.len(), self.kl_reduction()))
             .axis_labels(&["raw document", "log importance weight"]))
     }
-
-    /// Shows [`figure`](Self::figure) in the notebook.
-    pub fn evcxr_display(&self) {
-        match self.figure() {
-            Ok(fig) => fig.evcxr_display(),
-            Err(e) => println!("EVCXR_BEGIN_CONTENT text/plain\nDSIR selection (no figure: {e})\nEVCXR_END_CONTENT"),
-        }
-    }
 }
+
+impl_render!(DsirSelection, "DSIR selection", params: params, shapes: [indices, log_weights]);
 
 impl DsirValidParams {
     /// Selects `k` documents of `raw` resembling `target`.
@@ -158,14 +159,13 @@ impl DsirValidParams {
         let p_raw = distribution(&raw_feats, b, None).ok_or_else(|| Error::data("the raw documents hold no words"))?;
         let log_ratio: Vec<f64> = p_t.iter().zip(&p_raw).map(|(t, r)| (t + SMOOTH).ln() - (r + SMOOTH).ln()).collect();
         let log_weights: Array1<f64> = raw_feats.iter().map(|f| f.iter().map(|&(j, c)| c * log_ratio[j]).sum()).collect();
-        let keys: Vec<f64> = (0..raw.len())
-            .map(|i| if self.gumbel { log_weights[i] + gumbel(self.seed, i) } else { log_weights[i] })
-            .collect();
+        let keys: Vec<f64> =
+            (0..raw.len()).map(|i| if self.gumbel { log_weights[i] + gumbel(self.seed, i) } else { log_weights[i] }).collect();
         let mut order: Vec<usize> = (0..raw.len()).collect();
         order.sort_by(|&a, &c| keys[c].total_cmp(&keys[a]).then(a.cmp(&c)));
         order.truncate(k);
         let p_sel = distribution(&raw_feats, b, Some(&order)).unwrap_or_else(|| vec![0.0; b]);
-        Ok(DsirSelection { kl_raw: kl(&p_t, &p_raw), kl_selected: kl(&p_t, &p_sel), indices: order, log_weights })
+        Ok(DsirSelection { params: self.clone(), kl_raw: kl(&p_t, &p_raw), kl_selected: kl(&p_t, &p_sel), indices: order, log_weights })
     }
 }
 

@@ -98,7 +98,15 @@ pub fn weighted_least_squares(a: ArrayView2<f64>, b: ArrayView1<f64>, weights: A
 }
 
 /// Halves the step from `x` towards `target` until the objective decreases.
-fn line_search(a: ArrayView2<f64>, b: ArrayView1<f64>, p: f64, s: &Array1<f64>, x: &Array1<f64>, target: &Array1<f64>, current: f64) -> (Array1<f64>, f64) {
+fn line_search(
+    a: ArrayView2<f64>,
+    b: ArrayView1<f64>,
+    p: f64,
+    s: &Array1<f64>,
+    x: &Array1<f64>,
+    target: &Array1<f64>,
+    current: f64,
+) -> (Array1<f64>, f64) {
     let mut t = 1.0;
     for _ in 0..40 {
         let cand = x + &((target - x) * t);
@@ -178,7 +186,10 @@ mod tests {
         assert!(matches!(lp_regression(a.view(), array![1.0].view(), 1.0, None), Err(Error::Param { name: "b", .. })));
         assert!(matches!(lp_regression(a.view(), b.view(), 0.0, None), Err(Error::Param { name: "p", .. })));
         assert!(matches!(lp_regression(a.view(), b.view(), 1.0, Some(array![1.0].view())), Err(Error::Param { name: "weights", .. })));
-        assert!(matches!(lp_regression(a.view(), b.view(), 1.0, Some(array![1.0, -1.0].view())), Err(Error::Param { name: "weights", .. })));
+        assert!(matches!(
+            lp_regression(a.view(), b.view(), 1.0, Some(array![1.0, -1.0].view())),
+            Err(Error::Param { name: "weights", .. })
+        ));
         assert!(matches!(lp_regression(a.view(), array![1.0, f64::NAN].view(), 1.0, None), Err(Error::Data(_))));
         let rank1 = array![[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]];
         assert!(matches!(lp_regression(rank1.view(), array![1.0, 2.0, 3.0].view(), 1.0, None), Err(Error::Data(_))));

@@ -36,7 +36,7 @@ use rand_distr::{Distribution, StandardNormal};
 use super::{check_matrix, stream};
 use crate::error::{Error, Result};
 use crate::linalg::whitening_map;
-use crate::neighbors::rng::derive;
+use crate::rng::derive;
 
 /// Exact leverage scores of the rows of `a` (`n × d`, any rank).
 pub fn leverage_scores(a: ArrayView2<f64>) -> Result<Array1<f64>> {
@@ -72,7 +72,7 @@ pub fn approximate_leverage_scores(a: ArrayView2<f64>, sketch_rows: usize, proje
         sketch.row_mut(bucket).scaled_add(sign, &a.row(i));
     }
     let b = whitening_map(sketch.view());
-    let mut rng = crate::neighbors::rng::xoshiro(derive(seed, stream::SKETCH, u64::MAX));
+    let mut rng = crate::rng::xoshiro(derive(seed, stream::SKETCH, u64::MAX));
     let omega = Array2::from_shape_simple_fn((b.ncols(), projection_dim), || {
         let z: f64 = StandardNormal.sample(&mut rng);
         z / (projection_dim as f64).sqrt()

@@ -55,7 +55,7 @@ pub(crate) fn check_p(who: &str, p: f64) -> Result<()> {
 
 /// A uniform draw in [0, 1) that depends only on `(seed, stream, index)`.
 pub(crate) fn uniform(seed: u64, stream: u64, index: u64) -> f64 {
-    (crate::neighbors::rng::derive(seed, stream, index) >> 11) as f64 / (1u64 << 53) as f64
+    (crate::rng::derive(seed, stream, index) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Random-stream tags of this family.

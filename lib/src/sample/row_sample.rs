@@ -4,9 +4,10 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
-use crate::persist::impl_persist;
 use crate::error::Result;
+use crate::persist::impl_persist;
 use crate::plot::{lines, scatter, Color, Figure, Series};
+use crate::render::{impl_render, Shape};
 
 /// Rows drawn from an `n`-row matrix.
 ///
@@ -18,7 +19,7 @@ use crate::plot::{lines, scatter, Color, Figure, Series};
 ///   for Christoffel-weighted least squares);
 /// - [`probabilities`](Self::probabilities): per input row, the probability
 ///   the sampler gave it (inclusion probability or draw density).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RowSample {
     pub(crate) method: String,
     indices: Vec<usize>,
@@ -89,14 +90,17 @@ impl RowSample {
             .axis_labels(&["row index", "sampling probability"]))
     }
 
-    /// Shows [`figure`](Self::figure) in the notebook.
-    pub fn evcxr_display(&self) {
-        match self.figure() {
-            Ok(fig) => fig.evcxr_display(),
-            Err(e) => println!("EVCXR_BEGIN_CONTENT text/plain\n{} rows (no figure: {e})\nEVCXR_END_CONTENT", self.len()),
-        }
+    /// The sampler with its parameters, and the shapes the sample holds.
+    // Not `impl_render!`: the samplers that return a `RowSample` keep their
+    // parameters in `method`, not in one parameters type.
+    pub fn describe(&self) -> String {
+        let (drawn, weights) = (Shape::shape(&self.indices), Shape::shape(&self.weights));
+        let probabilities = Shape::shape(&self.probabilities);
+        format!("Row sample ({})\n  indices: {drawn}\n  weights: {weights}\n  probabilities: {probabilities}", self.method)
     }
 }
+
+impl_render!(RowSample, described);
 
 /// Error against sample size, one curve per method (log–log figure).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -38,10 +38,10 @@ use serde::{Deserialize, Serialize};
 use super::irls::{lp_objective, lp_regression};
 use super::row_sample::{RowSample, SamplingCurve};
 use super::{check_matrix, leverage_scores, lewis_weights, stream, uniform};
-use crate::estimator::required;
 use crate::error::{Error, Result};
+use crate::estimator::required;
 use crate::estimator::{impl_fit, params};
-use crate::neighbors::rng::derive;
+use crate::rng::derive;
 
 /// The importance scores rows are sampled by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,7 +177,11 @@ pub fn lp_sampling_curve(
                     })
                     .collect();
                 let ok: Vec<f64> = runs.into_iter().flatten().collect();
-                if ok.is_empty() { f64::NAN } else { ok.iter().sum::<f64>() / ok.len() as f64 }
+                if ok.is_empty() {
+                    f64::NAN
+                } else {
+                    ok.iter().sum::<f64>() / ok.len() as f64
+                }
             })
             .collect();
         curves.push((imp.name().to_string(), errors));
@@ -247,8 +251,14 @@ mod tests {
         assert!(matches!(sample_rows(zeros.view(), 1, 0), Err(Error::Param { name: "scores", .. })));
         assert!(matches!(sample_rows(Array1::from(vec![f64::NAN]).view(), 1, 0), Err(Error::Param { name: "scores", .. })));
         let b = Array1::<f64>::ones(5);
-        assert!(matches!(lp_sampling_curve(a.view(), b.view(), 1.0, &[], &[Importance::Uniform], 1, 0), Err(Error::Param { name: "sample_sizes", .. })));
+        assert!(matches!(
+            lp_sampling_curve(a.view(), b.view(), 1.0, &[], &[Importance::Uniform], 1, 0),
+            Err(Error::Param { name: "sample_sizes", .. })
+        ));
         assert!(matches!(lp_sampling_curve(a.view(), b.view(), 1.0, &[2], &[], 1, 0), Err(Error::Param { name: "importances", .. })));
-        assert!(matches!(lp_sampling_curve(a.view(), b.view(), 1.0, &[2], &[Importance::Uniform], 0, 0), Err(Error::Param { name: "n_repeats", .. })));
+        assert!(matches!(
+            lp_sampling_curve(a.view(), b.view(), 1.0, &[2], &[Importance::Uniform], 0, 0),
+            Err(Error::Param { name: "n_repeats", .. })
+        ));
     }
 }

@@ -47,11 +47,11 @@ use serde::{Deserialize, Serialize};
 
 use super::row_sample::RowSample;
 use super::{check_matrix, stream};
-use crate::estimator::required;
 use crate::error::{check_finite, Error, Result};
+use crate::estimator::required;
 use crate::estimator::{impl_fit, params};
 use crate::linalg::whitening_map;
-use crate::neighbors::rng::{derive, xoshiro};
+use crate::rng::{derive, xoshiro};
 
 /// How [`VolumeSampling`] draws its points.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,7 +133,9 @@ impl VolumeSamplingValidParams {
                 idx
             }
             VolumeMethod::RepeatedDpp if n % m != 0 => return bad(format!("must be a multiple of rank(phi) = {m}")),
-            VolumeMethod::RepeatedDpp => (0..n / m).flat_map(|r| projection_dpp(&q, &tau, derive(self.seed, stream::DPP, 2 + r as u64))).collect(),
+            VolumeMethod::RepeatedDpp => {
+                (0..n / m).flat_map(|r| projection_dpp(&q, &tau, derive(self.seed, stream::DPP, 2 + r as u64))).collect()
+            }
         };
         let weights = indices.iter().map(|&i| if tau[i] > 0.0 { m as f64 / (big_n as f64 * tau[i]) } else { 0.0 }).collect();
         let density = tau.mapv(|t| t / m as f64);

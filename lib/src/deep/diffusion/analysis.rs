@@ -44,13 +44,14 @@ impl JacobianSpectrum {
             .zip(&self.ratios)
             .map(|(row, r)| {
                 let top = row.iter().copied().fold(f64::MIN_POSITIVE, f64::max);
-                Series::new(&format!("γ/s = {r:.3}"), (1..=row.len()).map(|i| i as f64).collect(), row.iter().map(|v| (v / top).max(1e-12)).collect())
+                Series::new(
+                    &format!("γ/s = {r:.3}"),
+                    (1..=row.len()).map(|i| i as f64).collect(),
+                    row.iter().map(|v| (v / top).max(1e-12)).collect(),
+                )
             })
             .collect();
-        Ok(lines(&series)?
-            .title("Singular values of the denoiser's Jacobian")
-            .axis_labels(&["index", "σᵢ / σ₁"])
-            .log_y())
+        Ok(lines(&series)?.title("Singular values of the denoiser's Jacobian").axis_labels(&["index", "σᵢ / σ₁"]).log_y())
     }
 
     /// Renders [`figure`](Self::figure) in a notebook.
@@ -113,11 +114,20 @@ impl<D: Denoiser> DiffusionModel<D> {
         level: usize,
     ) -> Result<f64> {
         if points.nrows() == 0 || labels.len() != points.nrows() {
-            return Err(Error::param("labels", format!("of jacobian_recovery must give one label per point (≥ 1 point); got {} labels for {} points", labels.len(), points.nrows())));
+            return Err(Error::param(
+                "labels",
+                format!(
+                    "of jacobian_recovery must give one label per point (≥ 1 point); got {} labels for {} points",
+                    labels.len(),
+                    points.nrows()
+                ),
+            ));
         }
         let mut total = 0.0;
         for (x, &k) in points.outer_iter().zip(labels) {
-            let u = truth.get(k).ok_or_else(|| Error::param("labels", format!("of jacobian_recovery must lie in [0, K = {}); got {k}", truth.len())))?;
+            let u = truth
+                .get(k)
+                .ok_or_else(|| Error::param("labels", format!("of jacobian_recovery must lie in [0, K = {}); got {k}", truth.len())))?;
             let sub = self.jacobian_subspace(x, level, u.ncols())?;
             total += subspace_recovery_error(sub.view(), u.view())? / (2.0 * u.ncols() as f64).sqrt();
         }
@@ -141,7 +151,11 @@ impl Memorization {
     /// Measures `samples` against the `train` rows and the true bases `truth`
     /// (orthonormal columns, n × dₖ, checked to 1e-4). Needs at least one
     /// sample and two training rows.
-    pub fn measure<S: ndarray::Data<Elem = f64>>(samples: ArrayView2<f64>, train: ArrayView2<f64>, truth: &[ndarray::ArrayBase<S, ndarray::Ix2>]) -> Result<Self> {
+    pub fn measure<S: ndarray::Data<Elem = f64>>(
+        samples: ArrayView2<f64>,
+        train: ArrayView2<f64>,
+        truth: &[ndarray::ArrayBase<S, ndarray::Ix2>],
+    ) -> Result<Self> {
         if samples.nrows() == 0 {
             return Err(Error::param("samples", "of Memorization::measure must hold at least one row; got 0"));
         }
@@ -216,7 +230,10 @@ fn check_truth<S: ndarray::Data<Elem = f64>>(truth: &[ndarray::ArrayBase<S, ndar
     }
     for (k, u) in truth.iter().enumerate() {
         if u.nrows() != n || u.ncols() == 0 {
-            return Err(Error::param("truth", format!("bases must be non-empty with {n} rows (the samples' columns); truth[{k}] is {:?}", u.dim())));
+            return Err(Error::param(
+                "truth",
+                format!("bases must be non-empty with {n} rows (the samples' columns); truth[{k}] is {:?}", u.dim()),
+            ));
         }
         check_finite("truth", u)?;
         let gap = (u.t().dot(u) - Array2::<f64>::eye(u.ncols())).iter().fold(0.0f64, |m, v| m.max(v.abs()));
@@ -257,7 +274,8 @@ impl LatentFit {
         check_truth(truth, samples.ncols())?;
         let coords: Vec<Array2<f64>> = truth.iter().map(|u| samples.dot(u)).collect();
         let energy = |k: usize, i: usize| coords[k].row(i).dot(&coords[k].row(i));
-        let labels: Vec<usize> = (0..samples.nrows()).map(|i| (0..truth.len()).max_by(|&a, &b| energy(a, i).total_cmp(&energy(b, i))).unwrap_or(0)).collect();
+        let labels: Vec<usize> =
+            (0..samples.nrows()).map(|i| (0..truth.len()).max_by(|&a, &b| energy(a, i).total_cmp(&energy(b, i))).unwrap_or(0)).collect();
         let (counts, covariance_error): (Vec<usize>, Vec<f64>) = coords
             .iter()
             .enumerate()

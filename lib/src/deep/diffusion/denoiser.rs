@@ -11,15 +11,15 @@ use tch::{nn, Device, Kind, Tensor};
 use super::sampler::{Gaussian, Sampler};
 use super::schedule::NoiseSchedule;
 use super::stream;
+use crate::data::{seeded_rng, SeededRng};
 use crate::deep::data::TensorData;
 use crate::deep::history::History;
 use crate::deep::loss::{Forward, Loss};
 use crate::deep::model::Net;
 use crate::deep::tensor::{guarded, to_array2, to_tensor, with_torch_seed};
 use crate::deep::trainer::Trainer;
-use crate::data::{seeded_rng, SeededRng};
 use crate::error::{check_finite, Error, Result};
-use crate::neighbors::rng::derive;
+use crate::rng::derive;
 
 /// The most values one call may put in a tensor it builds from user sizes
 /// (2²⁸ floats, 1 GiB): past it, ask for fewer rows or draws per call.
@@ -198,7 +198,10 @@ impl<D: Denoiser> DiffusionModel<D> {
     pub fn sample(&self, n: usize, sampler: &Sampler, seed: u64) -> Result<Array2<f64>> {
         let dim = self.denoiser.dim();
         if n == 0 || n.checked_mul(dim).is_none_or(|v| v > MAX_ELEMENTS) {
-            return Err(Error::param("n", format!("of DiffusionModel::sample must lie in [1, 2^28 / {dim} columns]; got {n}; draw in batches")));
+            return Err(Error::param(
+                "n",
+                format!("of DiffusionModel::sample must lie in [1, 2^28 / {dim} columns]; got {n}; draw in batches"),
+            ));
         }
         let path = sampler.path(&self.schedule)?;
         let top = path.first().copied().unwrap_or(0);
@@ -265,7 +268,12 @@ struct Noising<'a, D> {
 
 impl<'a, D: Denoiser> Noising<'a, D> {
     fn new(model: &'a DiffusionModel<D>, seed: u64) -> Result<Self> {
-        Ok(Noising { denoiser: &model.denoiser, scale: model.level_table(0)?, sigma: model.level_table(1)?, rng: RefCell::new(seeded_rng(seed)) })
+        Ok(Noising {
+            denoiser: &model.denoiser,
+            scale: model.level_table(0)?,
+            sigma: model.level_table(1)?,
+            rng: RefCell::new(seeded_rng(seed)),
+        })
     }
 }
 

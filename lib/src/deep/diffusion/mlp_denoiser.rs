@@ -48,11 +48,15 @@ impl MlpDenoiser {
         widths.push(ambient);
         // Weights are drawn on the host first: refuse what would not fit.
         if widths.windows(2).any(|w| w[0].checked_mul(w[1]).is_none_or(|v| v > MAX_ELEMENTS)) {
-            return Err(Error::param("hidden", format!("of the MLP denoiser: every layer needs inputs × outputs ≤ 2^28; got widths {widths:?}")));
+            return Err(Error::param(
+                "hidden",
+                format!("of the MLP denoiser: every layer needs inputs × outputs ≤ 2^28; got widths {widths:?}"),
+            ));
         }
         let widths: Vec<i64> = widths.into_iter().map(|w| w as i64).collect();
         let mut rng = seeded_rng(seed);
-        let layers = widths.windows(2).enumerate().map(|(i, w)| linear(&(p / format!("fc{i}")), w[0], w[1], &mut rng)).collect::<Result<_>>()?;
+        let layers =
+            widths.windows(2).enumerate().map(|(i, w)| linear(&(p / format!("fc{i}")), w[0], w[1], &mut rng)).collect::<Result<_>>()?;
         let freqs = Tensor::f_arange_start(1, N_FREQ + 1, (Kind::Float, p.device()))?;
         Ok(MlpDenoiser { layers, sigma_data, freqs, ambient })
     }

@@ -18,7 +18,7 @@ mod phase_transition;
 mod sampler;
 mod schedule;
 
-/// Stream tags for [`derive`](crate::neighbors::rng::derive): each purpose
+/// Stream tags for [`derive`](crate::rng::derive): each purpose
 /// draws from a stream of its own, so one user seed never gives two purposes
 /// the same numbers, and nothing draws from libtorch's one global generator.
 mod stream {

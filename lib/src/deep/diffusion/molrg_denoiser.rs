@@ -111,7 +111,7 @@ impl Denoiser for MolrgDenoiser {
         let total = &s2 + &g2;
         let proj = x.matmul(&self.bases).to_kind(Kind::Double); // B × Σd
         let norms = proj.square().matmul(&self.blocks.tr()); // B × K: ‖Uₖᵀx‖²
-        // log((s² + γ²)/γ²) as log1p(s²/γ²): exact when s ≪ γ.
+                                                             // log((s² + γ²)/γ²) as log1p(s²/γ²): exact when s ≪ γ.
         let logits = &self.log_weights + norms * (&s2 / (&g2 * &total * 2.0)) - &self.ranks * (&s2 / &g2).log1p() * 0.5;
         let weights = logits.softmax(1, Kind::Double).matmul(&self.blocks); // B × Σd
         let coords = (proj * weights * (s / total)).to_kind(Kind::Float);
@@ -240,7 +240,10 @@ fn check_dims(ambient: usize, dims: &[usize]) -> Result<()> {
     let fits = |t: usize, by: usize| t.checked_mul(by).is_some_and(|v| v <= MAX_ELEMENTS);
     let total = dims.iter().try_fold(0usize, |a, &d| a.checked_add(d));
     if !total.is_some_and(|t| fits(t, ambient) && fits(t, dims.len())) {
-        return Err(Error::param("dims", format!("of the MoLRG denoiser need ambient × Σ dims and K × Σ dims ≤ 2^28; got ambient = {ambient}, dims {dims:?}")));
+        return Err(Error::param(
+            "dims",
+            format!("of the MoLRG denoiser need ambient × Σ dims and K × Σ dims ≤ 2^28; got ambient = {ambient}, dims {dims:?}"),
+        ));
     }
     Ok(())
 }
@@ -332,7 +335,9 @@ mod tests {
         let dependent = ndarray::array![[1.0, 2.0], [1.0, 2.0], [0.0, 0.0]];
         let e = DiffusionModel::molrg_from_bases(&[dependent], NoiseSchedule::vp(), cpu).unwrap_err().to_string();
         assert!(e.contains("bases[0] has rank 1"), "{e}");
-        let e = DiffusionModel::molrg_from_bases(&[Array2::ones((4, 1)), Array2::ones((3, 1))], NoiseSchedule::vp(), cpu).unwrap_err().to_string();
+        let e = DiffusionModel::molrg_from_bases(&[Array2::ones((4, 1)), Array2::ones((3, 1))], NoiseSchedule::vp(), cpu)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("bases[1]"), "{e}");
         let nan = ndarray::array![[f64::NAN], [1.0]];
         assert!(DiffusionModel::molrg_from_bases(&[nan], NoiseSchedule::vp(), cpu).unwrap_err().to_string().contains("bases"));

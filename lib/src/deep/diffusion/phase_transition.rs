@@ -20,8 +20,8 @@ use crate::data::{Molrg, MolrgParams};
 use crate::deep::optim::{Optim, Schedule};
 use crate::deep::trainer::Trainer;
 use crate::error::{Error, Result};
-use crate::neighbors::rng::derive;
 use crate::plot::Figure;
+use crate::rng::derive;
 
 /// Settings of a phase-transition sweep; build with [`PhaseTransition::params`].
 #[derive(Clone, Debug)]
@@ -91,7 +91,8 @@ impl PhaseTransition {
     /// above the threshold fails (typically in a spurious minimum of the
     /// clustering). 0 if no cell qualifies.
     pub fn success_above(&self, from: impl Fn(usize) -> usize) -> f64 {
-        let rates: Vec<f64> = self.dims.iter().zip(&self.success).flat_map(|(&d, row)| row.iter().skip(from(d).saturating_sub(1)).copied()).collect();
+        let rates: Vec<f64> =
+            self.dims.iter().zip(&self.success).flat_map(|(&d, row)| row.iter().skip(from(d).saturating_sub(1)).copied()).collect();
         rates.iter().sum::<f64>() / rates.len().max(1) as f64
     }
 
@@ -106,7 +107,9 @@ impl PhaseTransition {
             json!({"type": "scatter", "mode": "lines", "x": self.dims, "y": self.dims, "name": "Nₖ = dₖ",
                    "line": {"color": "red", "dash": "dash"}}),
         ]);
-        fig = fig.title("Subspace recovery by the trained MoLRG denoiser").axis_labels(&["samples per subspace Nₖ", "intrinsic dimension dₖ"]);
+        fig = fig
+            .title("Subspace recovery by the trained MoLRG denoiser")
+            .axis_labels(&["samples per subspace Nₖ", "intrinsic dimension dₖ"]);
         Ok(fig)
     }
 
@@ -216,7 +219,10 @@ impl PhaseTransitionParams {
         if let Some(&d) = self.dims.iter().find(|&&d| d == 0 || d * self.n_subspaces > self.ambient) {
             return Err(Error::param(
                 "dims",
-                format!("each d must satisfy 1 ≤ K·d ≤ ambient = {} (orthogonal subspaces); got d = {d} with K = {}", self.ambient, self.n_subspaces),
+                format!(
+                    "each d must satisfy 1 ≤ K·d ≤ ambient = {} (orthogonal subspaces); got d = {d} with K = {}",
+                    self.ambient, self.n_subspaces
+                ),
             ));
         }
         for (name, v) in [("max_ratio", self.max_ratio), ("seeds", self.seeds), ("n_init", self.n_init), ("epochs", self.epochs)] {
@@ -244,7 +250,8 @@ impl PhaseTransitionParams {
     pub fn train_cell(&self, d: usize, per_class: usize, seed: u64) -> Result<(Molrg, DiffusionModel<MolrgDenoiser>)> {
         self.check()?;
         let ranks = vec![d; self.n_subspaces];
-        let n_samples = per_class.checked_mul(self.n_subspaces).ok_or_else(|| Error::param("per_class", format!("is too large; got {per_class}")))?;
+        let n_samples =
+            per_class.checked_mul(self.n_subspaces).ok_or_else(|| Error::param("per_class", format!("is too large; got {per_class}")))?;
         let data = MolrgParams::new(self.ambient, &ranks).orthogonal(true).balanced(true).noise(self.noise).sample(n_samples, seed)?;
         let trainer = Trainer::new()
             .optimizer(Optim::sgd(0.0))
@@ -314,7 +321,12 @@ mod tests {
 
     #[test]
     fn success_above_is_the_mean_rate_past_the_threshold() {
-        let pt = PhaseTransition { dims: vec![2, 3], success: vec![vec![0.0, 0.5, 1.0], vec![0.0, 0.0, 0.5, 1.0]], error: vec![], tolerance: 0.2 };
+        let pt = PhaseTransition {
+            dims: vec![2, 3],
+            success: vec![vec![0.0, 0.5, 1.0], vec![0.0, 0.0, 0.5, 1.0]],
+            error: vec![],
+            tolerance: 0.2,
+        };
         // Cells from Nₖ = dₖ: 0.5, 1.0 (d = 2) and 0.5, 1.0 (d = 3).
         assert_eq!(pt.success_above(|d| d), 0.75);
         assert_eq!(pt.success_above(|d| d + 1), 1.0);

@@ -79,7 +79,14 @@ impl Sampler {
 
     /// Walks `path` from `x` with `denoise(x, level)`, drawing the stochastic
     /// samplers' noise from `noise`.
-    pub(crate) fn run(&self, denoise: &dyn Fn(&Tensor, usize) -> Tensor, schedule: &NoiseSchedule, path: &[usize], x: Tensor, noise: &mut Gaussian) -> Result<Tensor> {
+    pub(crate) fn run(
+        &self,
+        denoise: &dyn Fn(&Tensor, usize) -> Tensor,
+        schedule: &NoiseSchedule,
+        path: &[usize],
+        x: Tensor,
+        noise: &mut Gaussian,
+    ) -> Result<Tensor> {
         let mut x = x;
         for w in path.windows(2) {
             crate::interrupt::check("diffusion sampling")?;
@@ -91,7 +98,15 @@ impl Sampler {
     }
 
     /// One step from level `(s, g)` to `(sp, gp)` given `x̂₀ = x0`.
-    fn step(&self, x: &Tensor, x0: &Tensor, (s, g): (f64, f64), (sp, gp): (f64, f64), denoise_p: &dyn Fn(&Tensor) -> Tensor, noise: &mut Gaussian) -> Result<Tensor> {
+    fn step(
+        &self,
+        x: &Tensor,
+        x0: &Tensor,
+        (s, g): (f64, f64),
+        (sp, gp): (f64, f64),
+        denoise_p: &dyn Fn(&Tensor) -> Tensor,
+        noise: &mut Gaussian,
+    ) -> Result<Tensor> {
         let a = s / sp;
         let b2 = (g * g - a * a * gp * gp).max(0.0);
         let posterior_var = gp * gp * b2 / (g * g);

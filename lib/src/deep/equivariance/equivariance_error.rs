@@ -59,13 +59,21 @@ pub fn equivariance_error(model: &Model, x: &Tensor, g_in: ArrayView2<f64>, g_ou
 
 /// The error averaged over `n_elements` random elements of `group`, acting
 /// on inputs by `rep_in` and outputs by `rep_out` (seeded).
-pub fn group_equivariance_error(model: &Model, x: &Tensor, group: &Group, rep_in: &Rep, rep_out: &Rep, n_elements: usize, seed: u64) -> Result<f64> {
+pub fn group_equivariance_error(
+    model: &Model,
+    x: &Tensor,
+    group: &Group,
+    rep_in: &Rep,
+    rep_out: &Rep,
+    n_elements: usize,
+    seed: u64,
+) -> Result<f64> {
     if n_elements == 0 {
         return Err(Error::param("n_elements", "must be ≥ 1; got 0"));
     }
     let mut total = 0.0;
     for k in 0..n_elements {
-        let g = group.sample(crate::neighbors::rng::derive(seed, 31, k as u64));
+        let g = group.sample(crate::rng::derive(seed, 31, k as u64));
         total += equivariance_error(model, x, rep_in.matrix(g.view()).view(), rep_out.matrix(g.view()).view())?;
     }
     Ok(total / n_elements as f64)

@@ -10,7 +10,7 @@ use rand::Rng;
 use rand_distr::StandardNormal;
 
 use crate::error::{Error, Result};
-use crate::neighbors::rng;
+use crate::rng;
 
 /// Which finite subgroup averages exactly onto the group's equivariant maps.
 #[derive(Clone, Debug, PartialEq)]

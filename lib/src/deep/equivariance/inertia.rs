@@ -30,7 +30,7 @@ use tch::Device;
 use super::rep::Rep;
 use crate::deep::TensorData;
 use crate::error::{Error, Result};
-use crate::neighbors::rng;
+use crate::rng;
 
 /// Inputs, targets and their representations.
 #[derive(Clone, Debug)]
@@ -145,5 +145,11 @@ pub fn chiral_moment(n_samples: usize, delta: f64, seed: u64) -> Result<Symmetry
             }
         }
     }
-    Ok(SymmetryTask { name: format!("chiral moment (δ = {delta})"), x, y, rep_in: Rep::scalars(BODIES) + Rep::vectors(BODIES), rep_out: Rep::vectors(1) })
+    Ok(SymmetryTask {
+        name: format!("chiral moment (δ = {delta})"),
+        x,
+        y,
+        rep_in: Rep::scalars(BODIES) + Rep::vectors(BODIES),
+        rep_out: Rep::vectors(1),
+    })
 }

@@ -73,7 +73,11 @@ impl Block {
 
     fn for_kind(&self, like: &Tensor) -> Tensor {
         let m = if like.kind() == Kind::Double { &self.mat } else { &self.mat32 };
-        if like.device() == Device::Cpu { m.shallow_clone() } else { m.to_device(like.device()) }
+        if like.device() == Device::Cpu {
+            m.shallow_clone()
+        } else {
+            m.to_device(like.device())
+        }
     }
 }
 
@@ -125,7 +129,15 @@ impl Projector {
             }
         }
         let bias = rep_out.ranks().iter().map(|&p| block(p, 0)).collect::<Result<Vec<_>>>()?;
-        Ok(Projector { group: group.name().to_string(), d: group.dim(), rep_in: rep_in.clone(), rep_out: rep_out.clone(), method, blocks, bias })
+        Ok(Projector {
+            group: group.name().to_string(),
+            d: group.dim(),
+            rep_in: rep_in.clone(),
+            rep_out: rep_out.clone(),
+            method,
+            blocks,
+            bias,
+        })
     }
 
     /// A second handle on the same projector (the matrices are shared).
@@ -185,12 +197,19 @@ impl Projector {
                 "rep",
                 format!(
                     "{} → {} of group {} (d = {}) needs a {o} × {i} weight, but layer {layer} has {:?}",
-                    self.rep_in, self.rep_out, self.group, self.d, w.size()
+                    self.rep_in,
+                    self.rep_out,
+                    self.group,
+                    self.d,
+                    w.size()
                 ),
             ));
         }
         if let Some(b) = b.filter(|b| b.size() != [o as i64]) {
-            return Err(Error::param("rep", format!("{} of group {} needs a bias of {o}, but layer {layer} has {:?}", self.rep_out, self.group, b.size())));
+            return Err(Error::param(
+                "rep",
+                format!("{} of group {} needs a bias of {o}, but layer {layer} has {:?}", self.rep_out, self.group, b.size()),
+            ));
         }
         Ok(())
     }
@@ -202,7 +221,8 @@ impl Projector {
         self.blocks.iter().map(move |b| {
             let (dp, dq) = (d.pow(b.p as u32), d.pow(b.q as u32));
             let (mp, mq) = (self.rep_out.multiplicity(b.p) as i64, self.rep_in.multiplicity(b.q) as i64);
-            let sub = w.narrow(0, self.rep_out.offset(b.p, self.d) as i64, mp * dp).narrow(1, self.rep_in.offset(b.q, self.d) as i64, mq * dq);
+            let sub =
+                w.narrow(0, self.rep_out.offset(b.p, self.d) as i64, mp * dp).narrow(1, self.rep_in.offset(b.q, self.d) as i64, mq * dq);
             (b, sub.reshape([mp, dp, mq, dq]).permute([0, 2, 1, 3]).reshape([mp * mq, dp * dq]))
         })
     }
@@ -239,7 +259,10 @@ impl Projector {
     pub fn project_bias(&self, bias: &Tensor) -> Result<Tensor> {
         let o = self.rep_out.size(self.d) as i64;
         if bias.size() != [o] {
-            return Err(Error::param("rep", format!("{} of group {} needs a bias of {o}; got {:?}", self.rep_out, self.group, bias.size())));
+            return Err(Error::param(
+                "rep",
+                format!("{} of group {} needs a bias of {o}; got {:?}", self.rep_out, self.group, bias.size()),
+            ));
         }
         Ok(self.project_bias_unchecked(bias))
     }
@@ -326,7 +349,10 @@ fn averaging_subgroup(group: &Group, total: usize) -> Result<Vec<Array2<f64>>> {
         }
         Shape::Continuous => Err(Error::param(
             "method",
-            format!("averaging is not exact for group {}: it has no finite subgroup with the same equivariant maps; use Projector::exact", group.name()),
+            format!(
+                "averaging is not exact for group {}: it has no finite subgroup with the same equivariant maps; use Projector::exact",
+                group.name()
+            ),
         )),
     }
 }
@@ -344,7 +370,10 @@ fn closure(group: &Group) -> Result<Vec<Array2<f64>>> {
             let gh = g.dot(h);
             if seen.insert(key(&gh)) {
                 if all.len() >= MAX {
-                    return Err(Error::param("method", format!("group {} has more than {MAX} elements; use Projector::exact", group.name())));
+                    return Err(Error::param(
+                        "method",
+                        format!("group {} has more than {MAX} elements; use Projector::exact", group.name()),
+                    ));
                 }
                 all.push(gh.clone());
                 frontier.push(gh);

@@ -29,9 +29,9 @@ use std::rc::Rc;
 use serde_json::json;
 use tch::{Kind, Tensor};
 
+use super::group::Group;
 use super::projector::Projector;
 use super::rep::Rep;
-use super::group::Group;
 use crate::deep::{Control, EpochRecord, Loss};
 use crate::error::{Error, Result};
 use crate::plot::Figure;
@@ -354,7 +354,11 @@ impl Plan {
         for pair in &self.pairs {
             let q = if kind == Kind::Double { &pair.q64 } else { &pair.q32 };
             let x = flat.index_select(0, &pair.index.to_device(flat.device())).reshape([-1, pair.n]);
-            let r = x.matmul(&q.to_device(flat.device())).square().reshape([-1, self.n_groups, pair.n]).sum_dim_intlist([0, 2].as_slice(), false, kind);
+            let r = x.matmul(&q.to_device(flat.device())).square().reshape([-1, self.n_groups, pair.n]).sum_dim_intlist(
+                [0, 2].as_slice(),
+                false,
+                kind,
+            );
             total += r * 0.5;
         }
         total

@@ -164,7 +164,15 @@ pub struct SoftEmlp {
 impl std::fmt::Debug for SoftEmlp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let hard = self.params.hard.as_ref().map_or("soft".to_string(), |g| format!("hard {}", g.name()));
-        write!(f, "SoftEmlp({} → {}, {} channels, {} layers, {hard}, {} parameters)", self.params.rep_in, self.params.rep_out, self.params.channels, self.params.layers, self.model.n_parameters())
+        write!(
+            f,
+            "SoftEmlp({} → {}, {} channels, {} layers, {hard}, {} parameters)",
+            self.params.rep_in,
+            self.params.rep_out,
+            self.params.channels,
+            self.params.layers,
+            self.model.n_parameters()
+        )
     }
 }
 
@@ -207,7 +215,10 @@ impl SoftEmlpParams {
             return Err(Error::param("dim", "must be ≥ 1; got 0"));
         }
         if self.rep_in.is_empty() || self.rep_out.is_empty() {
-            return Err(Error::param("rep", format!("input and output representations must not be empty; got {} → {}", self.rep_in, self.rep_out)));
+            return Err(Error::param(
+                "rep",
+                format!("input and output representations must not be empty; got {} → {}", self.rep_in, self.rep_out),
+            ));
         }
         if let Some(g) = self.hard.as_ref().filter(|g| g.dim() != self.dim) {
             return Err(Error::param("hard", format!("group {} acts on R^{} but the model is built on R^{}", g.name(), g.dim(), self.dim)));
@@ -246,7 +257,11 @@ impl SoftEmlpParams {
                 let lin = Linear::new(&(&q / "linear"), (ri.size(self.dim), order_in), (ro.size(self.dim), Some(&gated_order)));
                 layers.push((format!("block{i}.linear"), lin.w.shallow_clone(), lin.b.shallow_clone(), ri.clone(), ro.clone()));
                 let mix = |name: &str, i: i64, o: i64| q.var(name, &[i, o], nn::Init::Randn { mean: 0.0, stdev: 1.0 / (i as f64).sqrt() });
-                let bl = Bilinear { mix: mix("vector_mix", c, 3 * c), dots: mix("dots_to_scalars", c, 3 * c), scales: mix("scalar_scales", 3 * c, 2 * c) };
+                let bl = Bilinear {
+                    mix: mix("vector_mix", c, 3 * c),
+                    dots: mix("dots_to_scalars", c, 3 * c),
+                    scales: mix("scalar_scales", 3 * c, 2 * c),
+                };
                 let w = soft.then(|| q.var("swish_weight", &[1], nn::Init::Const(1e-3)));
                 blocks.push((lin, bl, w));
             }
@@ -292,10 +307,24 @@ impl SoftEmlp {
 
     /// Trains on `train` with MSE plus the regulariser (when given), tuning
     /// its λ's with `tune` (when given).
-    pub fn fit(&mut self, trainer: &Trainer, train: &TensorData, reg: Option<&EquivarianceRegularizer>, tune: Option<AutoTune>) -> Result<History> {
+    pub fn fit(
+        &mut self,
+        trainer: &Trainer,
+        train: &TensorData,
+        reg: Option<&EquivarianceRegularizer>,
+        tune: Option<AutoTune>,
+    ) -> Result<History> {
         let width = self.params.rep_in.size(self.params.dim);
         if train.input_width() != width {
-            return Err(Error::param("rep_in", format!("{} over R^{} has width {width}, but the data rows have {}", self.params.rep_in, self.params.dim, train.input_width())));
+            return Err(Error::param(
+                "rep_in",
+                format!(
+                    "{} over R^{} has width {width}, but the data rows have {}",
+                    self.params.rep_in,
+                    self.params.dim,
+                    train.input_width()
+                ),
+            ));
         }
         let mut trainer = trainer.clone();
         let mut loss = Loss::mse();

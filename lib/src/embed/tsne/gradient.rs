@@ -40,7 +40,14 @@ impl Optimiser {
     /// (exclusive); returns the last KL divergence and leaves `state.it` at the
     /// last iteration run. `progress` hears of every iteration and may stop the
     /// descent (an interrupt).
-    pub(super) fn descend(&mut self, p: &Sparse, state: &mut Descent, learning_rate: f64, min_grad_norm: f64, progress: &mut Progress) -> Result<f64> {
+    pub(super) fn descend(
+        &mut self,
+        p: &Sparse,
+        state: &mut Descent,
+        learning_rate: f64,
+        min_grad_norm: f64,
+        progress: &mut Progress,
+    ) -> Result<f64> {
         let mut update = vec![0.0; self.y.len()];
         let mut gains = vec![1.0; self.y.len()];
         let (mut best_error, mut best_iter) = (f64::MAX, state.it);

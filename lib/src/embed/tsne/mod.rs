@@ -50,19 +50,20 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::randomized_pca::{normal, RandomizedPca};
-use super::shared::{display, embedding_figure};
-use affinities::{conditional_row, Sparse};
-use gradient::{Descent, Optimiser};
+use super::shared::embedding_figure;
 use crate::display::Progress;
 use crate::error::{check_finite, Error, Result};
 use crate::estimator::{impl_fit, params, TargetValues};
-use crate::persist::impl_persist;
-use crate::neighbors::rng::{derive, xoshiro};
 use crate::neighbors::{KnnMethod, KnnParams};
+use crate::persist::impl_persist;
 use crate::plot::Figure;
+use crate::render::impl_render;
+use crate::rng::{derive, xoshiro};
+use affinities::{conditional_row, Sparse};
+use gradient::{Descent, Optimiser};
 
 /// Random stream of the random start.
-const STREAM_INIT: u64 = 0x75E_0001;
+const STREAM_INIT: u64 = crate::rng::stream::TSNE_INIT;
 /// Iterations with early exaggeration (scikit-learn's `_EXPLORATION_MAX_ITER`).
 const EXPLORATION_ITER: usize = 250;
 
@@ -77,7 +78,7 @@ pub enum TsneInit {
 }
 
 /// A fitted t-SNE embedding; start from [`Tsne::params`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tsne {
     embedding: Array2<f64>,
     kl_divergence: f64,
@@ -149,12 +150,9 @@ impl Tsne {
         let title = format!("t-SNE of {} points (perplexity {})", self.embedding.nrows(), self.params.perplexity);
         embedding_figure(&self.embedding, &self.coloring, &title, "t-SNE")
     }
-
-    /// Shows [`figure`](Self::figure) as a cell's output in the notebook.
-    pub fn evcxr_display(&self) {
-        display(self.figure(), "t-SNE embedding");
-    }
 }
+
+impl_render!(Tsne, "t-SNE", params: params, shapes: [embedding]);
 
 impl TsneValidParams {
     /// Embeds the rows of `x`, keeping `coloring` for the figure.
@@ -175,17 +173,20 @@ impl TsneValidParams {
         let y0 = self.start(x)?;
         let learning_rate = self.learning_rate.unwrap_or((n as f64 / self.early_exaggeration / 4.0).max(50.0));
         let mut opt = Optimiser::new(y0, self.n_components, self.theta);
-        let mut state = Descent { it: 0, momentum: 0.5, exaggeration: self.early_exaggeration, stop: EXPLORATION_ITER, patience: EXPLORATION_ITER };
+        let mut state =
+            Descent { it: 0, momentum: 0.5, exaggeration: self.early_exaggeration, stop: EXPLORATION_ITER, patience: EXPLORATION_ITER };
         let mut progress = Progress::new("t-SNE iterations", self.max_iter.max(EXPLORATION_ITER));
         let kl = opt.descend(&p, &mut state, learning_rate, self.min_grad_norm, &mut progress)?;
         let (kl, it) = if state.it < EXPLORATION_ITER || self.max_iter > EXPLORATION_ITER {
-            let mut late = Descent { it: state.it + 1, momentum: 0.8, exaggeration: 1.0, stop: self.max_iter, patience: self.n_iter_without_progress };
+            let mut late =
+                Descent { it: state.it + 1, momentum: 0.8, exaggeration: 1.0, stop: self.max_iter, patience: self.n_iter_without_progress };
             (opt.descend(&p, &mut late, learning_rate, self.min_grad_norm, &mut progress)?, late.it)
         } else {
             (kl, state.it)
         };
         progress.finish();
-        let embedding = Array2::from_shape_vec((n, self.n_components), opt.y).map_err(|e| Error::internal(format!("the t-SNE coordinates do not fill {n} × {}: {e}", self.n_components)))?;
+        let embedding = Array2::from_shape_vec((n, self.n_components), opt.y)
+            .map_err(|e| Error::internal(format!("the t-SNE coordinates do not fill {n} × {}: {e}", self.n_components)))?;
         Ok(Tsne { embedding, kl_divergence: kl, n_iter: it + 1, learning_rate, params: self.clone(), coloring })
     }
 
@@ -223,7 +224,10 @@ impl TsneValidParams {
             TsneInit::Random => Ok(random()),
             TsneInit::Pca => {
                 if x.ncols() < c {
-                    return Err(Error::param("init", format!("TsneInit::Pca needs n_features ≥ n_components = {c}; got {} features (use TsneInit::Random)", x.ncols())));
+                    return Err(Error::param(
+                        "init",
+                        format!("TsneInit::Pca needs n_features ≥ n_components = {c}; got {} features (use TsneInit::Random)", x.ncols()),
+                    ));
                 }
                 let pca = RandomizedPca::params().n_components(c).seed(self.seed).fit_records(x)?;
                 let y = pca.transform(x)?;
@@ -252,9 +256,9 @@ fn centre(x: &Array2<f64>) -> Array2<f64> {
 mod tests {
     use super::barnes_hut::Tree;
     use super::*;
-    use linfa::ParamGuard;
     use crate::data::{blobs, swiss_roll};
     use crate::metrics::trustworthiness;
+    use linfa::ParamGuard;
 
     #[test]
     fn conditional_rows_hit_the_perplexity() {
@@ -311,7 +315,11 @@ mod tests {
         let x = swiss_roll(250, 0.05, 3).unwrap().records().to_owned();
         let fortran = x.t().as_standard_layout().into_owned().reversed_axes();
         let run = |t: usize, x: ArrayView2<f64>| {
-            rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| Tsne::params().max_iter(300).seed(5).fit_records(x).unwrap())
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+                .install(|| Tsne::params().max_iter(300).seed(5).fit_records(x).unwrap())
         };
         let one = run(1, x.view());
         assert_eq!(one, run(4, x.view()));

@@ -11,13 +11,13 @@ use super::curve::find_ab_params;
 use super::fuzzy::{categorical_intersection, fuzzy_simplicial_set, membership, smooth_rows, FuzzyGraph};
 use super::hyperparams::{UmapInit, UmapParams, UmapValidParams};
 use super::layout::{optimize, Schedule, Sgd};
-use crate::estimator::{impl_fit, TargetValues};
-use crate::persist::impl_persist;
 use super::spectral::spectral_layout;
 use crate::display::Progress;
 use crate::error::{check_finite, Error, Result};
-use crate::neighbors::rng::{self, mix, stream};
+use crate::estimator::{impl_fit, TargetValues};
 use crate::neighbors::{KnnGraph, KnnIndex, KnnParams, NnDescentDefaults};
+use crate::persist::impl_persist;
+use crate::rng::{self, mix, stream};
 
 /// Epochs of a fit up to this many points are 500, beyond it 200 (umap-learn).
 const LARGE_DATA: usize = 10_000;
@@ -127,7 +127,10 @@ impl Umap {
             negative_sample_rate: self.params.negative_sample_rate,
             n_epochs,
         };
-        let seeds: Vec<u64> = x.outer_iter().map(|row| row.iter().fold(rng::derive(self.params.transform_seed, stream::TRANSFORM, 0), |h, v| mix(h ^ v.to_bits()))).collect();
+        let seeds: Vec<u64> = x
+            .outer_iter()
+            .map(|row| row.iter().fold(rng::derive(self.params.transform_seed, stream::TRANSFORM, 0), |h, v| mix(h ^ v.to_bits())))
+            .collect();
         let tail = self.embedding.as_standard_layout();
         let tail = tail.as_slice().unwrap_or(&[]);
         match head.as_slice_mut() {
@@ -256,9 +259,7 @@ impl UmapValidParams {
         }
         let first = x.row(0);
         if x.outer_iter().all(|row| row == first) {
-            return Err(Error::data(format!(
-                "every column of X has zero variance: all {n} points coincide, so UMAP has nothing to embed"
-            )));
+            return Err(Error::data(format!("every column of X has zero variance: all {n} points coincide, so UMAP has nothing to embed")));
         }
         Ok(())
     }
@@ -324,4 +325,3 @@ fn check_not_all_duplicates(knn: &KnnGraph) -> Result<()> {
 
 impl_fit!(UmapParams, UmapValidParams => Umap, targets);
 impl_persist!(Umap, "UMAP model");
-

@@ -3,9 +3,9 @@
 
 use super::algorithm::Umap;
 use crate::embed::shared::embedding_figure;
-use crate::render::impl_render;
 use crate::error::Result;
 use crate::plot::Figure;
+use crate::render::impl_render;
 
 impl Umap {
     /// A scatter of the embedding: 2-D or 3-D as fitted, the first two

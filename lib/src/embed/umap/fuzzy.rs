@@ -304,10 +304,8 @@ fn symmetrize(directed: &[Vec<(usize, f64)>], mix: f64) -> FuzzyGraph {
             fill[j] += 1;
         }
     }
-    let rows: Vec<Vec<(usize, f64)>> = (0..n)
-        .into_par_iter()
-        .map(|i| merge_row(&directed[i], &reverse[counts[i]..counts[i + 1]], mix))
-        .collect();
+    let rows: Vec<Vec<(usize, f64)>> =
+        (0..n).into_par_iter().map(|i| merge_row(&directed[i], &reverse[counts[i]..counts[i + 1]], mix)).collect();
     FuzzyGraph::from_rows(rows)
 }
 

@@ -39,7 +39,7 @@ use super::fastpow::pow;
 use super::pair_schedule::PairSchedule;
 use crate::error::Result;
 use crate::interrupt;
-use crate::neighbors::rng::{mix, SplitMix64};
+use crate::rng::{mix, SplitMix64};
 
 /// Vertices per parallel task.
 const CHUNK: usize = 64;
@@ -100,7 +100,15 @@ const PARALLEL_EDGES: usize = 4096;
 /// a vertex never samples itself) or the fixed training embedding when placing
 /// new points. `row_seeds[i]` seeds vertex `i`'s negative samples. When
 /// fitting, `progress` hears of each finished epoch and may stop the fit.
-pub(crate) fn optimize(head: &mut [f64], frozen_tail: Option<&[f64]>, dim: usize, schedule: &Schedule, sgd: &Sgd, row_seeds: &[u64], progress: impl FnMut(usize) -> Result<()>) -> Result<()> {
+pub(crate) fn optimize(
+    head: &mut [f64],
+    frozen_tail: Option<&[f64]>,
+    dim: usize,
+    schedule: &Schedule,
+    sgd: &Sgd,
+    row_seeds: &[u64],
+    progress: impl FnMut(usize) -> Result<()>,
+) -> Result<()> {
     let n_tail = frozen_tail.map_or(head.len(), |t| t.len()) / dim.max(1);
     if n_tail == 0 || dim == 0 || head.is_empty() {
         return Ok(());
@@ -123,7 +131,11 @@ pub(crate) fn optimize(head: &mut [f64], frozen_tail: Option<&[f64]>, dim: usize
                     ctx.dispatch(dim, start, rows, next, neg);
                 }
             };
-            if parallel { tasks.into_par_iter().for_each(run) } else { tasks.into_iter().for_each(run) }
+            if parallel {
+                tasks.into_par_iter().for_each(run)
+            } else {
+                tasks.into_iter().for_each(run)
+            }
             interrupt::check("UMAP transform epochs")
         }
     }
@@ -135,7 +147,18 @@ pub(crate) fn optimize(head: &mut [f64], frozen_tail: Option<&[f64]>, dim: usize
 /// head away from the positions of the epoch's start (a snapshot, since other
 /// tasks are moving their rows meanwhile).
 #[allow(clippy::too_many_arguments)]
-fn fit_epochs(head: &mut [f64], n_tail: usize, dim: usize, schedule: &Schedule, next_sample: &[f64], next_negative: &[f64], sgd: &Sgd, row_seeds: &[u64], parallel: bool, mut progress: impl FnMut(usize) -> Result<()>) -> Result<()> {
+fn fit_epochs(
+    head: &mut [f64],
+    n_tail: usize,
+    dim: usize,
+    schedule: &Schedule,
+    next_sample: &[f64],
+    next_negative: &[f64],
+    sgd: &Sgd,
+    row_seeds: &[u64],
+    parallel: bool,
+    mut progress: impl FnMut(usize) -> Result<()>,
+) -> Result<()> {
     let plan = PairSchedule::new(n_tail, schedule);
     let mut clocks: Vec<Clocks> = plan
         .edges
@@ -166,7 +189,11 @@ fn fit_epochs(head: &mut [f64], n_tail: usize, dim: usize, schedule: &Schedule, 
                 })
                 .collect();
             let run = |task: PairTask| ctx.dispatch_pair(dim, task);
-            if parallel { tasks.into_par_iter().for_each(run) } else { tasks.into_iter().for_each(run) }
+            if parallel {
+                tasks.into_par_iter().for_each(run)
+            } else {
+                tasks.into_iter().for_each(run)
+            }
         }
         progress(epoch)?;
     }
@@ -310,7 +337,15 @@ struct Epoch<'a> {
 }
 
 impl<'a> Epoch<'a> {
-    fn new(tail: &'a [f64], n_tail: usize, sgd: &'a Sgd, schedule: &'a Schedule, epoch: usize, row_seeds: &'a [u64], skip_self: bool) -> Self {
+    fn new(
+        tail: &'a [f64],
+        n_tail: usize,
+        sgd: &'a Sgd,
+        schedule: &'a Schedule,
+        epoch: usize,
+        row_seeds: &'a [u64],
+        skip_self: bool,
+    ) -> Self {
         // umap-learn's schedule: epoch 0 runs at α, epoch e ≥ 1 at α·(1 − (e − 1)/n_epochs).
         let alpha = sgd.initial_alpha * (1.0 - epoch.saturating_sub(1) as f64 / sgd.n_epochs as f64);
         let epoch_salt = (epoch as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
@@ -396,7 +431,17 @@ impl<'a> Epoch<'a> {
     /// stays), then its negative samples.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn edge<W: Width>(&self, w: W, i: usize, yi: &mut [f64], e: usize, next: &mut f64, next_neg: &mut f64, rng: &mut SplitMix64, push: &mut [f64]) {
+    fn edge<W: Width>(
+        &self,
+        w: W,
+        i: usize,
+        yi: &mut [f64],
+        e: usize,
+        next: &mut f64,
+        next_neg: &mut f64,
+        rng: &mut SplitMix64,
+        push: &mut [f64],
+    ) {
         if *next > self.epoch {
             return;
         }

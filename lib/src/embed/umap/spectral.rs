@@ -11,10 +11,10 @@ use rand::Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
-use crate::linalg::top_eigenpairs;
-use crate::linalg::symmetric_eigen;
 use super::fuzzy::FuzzyGraph;
-use crate::neighbors::rng::{self, stream};
+use crate::linalg::symmetric_eigen;
+use crate::linalg::top_eigenpairs;
+use crate::rng::{self, stream};
 
 /// Graphs up to this size are solved densely (Jacobi).
 const DENSE_MAX: usize = 64;
@@ -31,7 +31,8 @@ const ROWS_PER_TASK: usize = 1024;
 pub(crate) fn spectral_layout(graph: &FuzzyGraph, data: ArrayView2<f64>, dim: usize, seed: u64) -> Array2<f64> {
     let (n_comp, labels) = graph.component_labels();
     if n_comp <= 1 {
-        return connected_layout(graph, dim, seed).unwrap_or_else(|| uniform(graph.n_vertices(), dim, 10.0, rng::derive(seed, stream::SPECTRAL, u64::MAX)));
+        return connected_layout(graph, dim, seed)
+            .unwrap_or_else(|| uniform(graph.n_vertices(), dim, 10.0, rng::derive(seed, stream::SPECTRAL, u64::MAX)));
     }
     multi_component_layout(graph, data, &labels, n_comp, dim, seed)
 }
@@ -95,7 +96,14 @@ fn flip_signs(mut v: Array2<f64>) -> Array2<f64> {
 
 /// Each component laid out on its own, scaled to half the distance to the
 /// nearest other component's anchor, around anchors from [`meta_layout`].
-fn multi_component_layout(graph: &FuzzyGraph, data: ArrayView2<f64>, labels: &[usize], n_comp: usize, dim: usize, seed: u64) -> Array2<f64> {
+fn multi_component_layout(
+    graph: &FuzzyGraph,
+    data: ArrayView2<f64>,
+    labels: &[usize],
+    n_comp: usize,
+    dim: usize,
+    seed: u64,
+) -> Array2<f64> {
     let n = graph.n_vertices();
     let meta = meta_layout(data, labels, n_comp, dim, seed);
     let mut result = Array2::<f64>::zeros((n, dim));
@@ -117,7 +125,11 @@ fn multi_component_layout(graph: &FuzzyGraph, data: ArrayView2<f64>, labels: &[u
         } else {
             connected_layout(&graph.subgraph(verts), dim, comp_seed).map(|emb| {
                 let max = emb.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-                if max > 0.0 { emb * (half / max) } else { emb }
+                if max > 0.0 {
+                    emb * (half / max)
+                } else {
+                    emb
+                }
             })
         };
         let layout = layout.unwrap_or_else(|| uniform(verts.len(), dim, half, comp_seed));

@@ -1,4 +1,4 @@
-//! Seed derivation shared by the neighbour search and UMAP.
+//! Seed derivation for every random stream of the crate.
 //!
 //! Every random stream is a pure function of `(seed, stream, index)`: a tree, a
 //! vertex in an epoch, a query row. No stream is ever shared between threads, so
@@ -7,7 +7,10 @@
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-/// Stream tags: one per purpose, so that two purposes never draw the same numbers.
+/// Stream tags: one per purpose, so that two purposes never draw the same
+/// numbers. Every estimator's tag is here, so a new one cannot reuse another's.
+/// The values are part of the results: changing one changes that estimator's
+/// output for a given seed.
 pub(crate) mod stream {
     pub const TREES: u64 = 1;
     pub const FILL: u64 = 2;
@@ -21,6 +24,14 @@ pub(crate) mod stream {
     pub const TRANSFORM: u64 = 15;
     #[cfg_attr(not(feature = "torch"), allow(dead_code))]
     pub const BATCHES: u64 = 20;
+    pub const MOLRG_FRESH: u64 = 50;
+    pub const PPP: u64 = 0x999;
+    pub const SPECTRAL_CLUSTERING_LANCZOS: u64 = 0x5c1;
+    pub const SPECTRAL_CLUSTERING_KMEANS: u64 = 0x5c2;
+    pub const K_SUBSPACES: u64 = 0x6b5;
+    pub const SPARSE_PROJECTION_ROWS: u64 = 0x5B_0001;
+    pub const TSNE_INIT: u64 = 0x75E_0001;
+    pub const RANDOMIZED_PCA_TEST_MATRIX: u64 = 0x5CA1_0001;
 }
 
 /// The SplitMix64 finaliser: a bijective avalanche on 64 bits.
@@ -73,6 +84,36 @@ impl SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stream_tags_are_distinct() {
+        use stream::*;
+        let mut tags = vec![
+            TREES,
+            FILL,
+            CANDIDATES,
+            QUERY,
+            SPECTRAL,
+            NOISE,
+            RANDOM_INIT,
+            COMPONENTS,
+            SGD,
+            TRANSFORM,
+            BATCHES,
+            MOLRG_FRESH,
+            PPP,
+            SPECTRAL_CLUSTERING_LANCZOS,
+            SPECTRAL_CLUSTERING_KMEANS,
+            K_SUBSPACES,
+            SPARSE_PROJECTION_ROWS,
+            TSNE_INIT,
+            RANDOMIZED_PCA_TEST_MATRIX,
+        ];
+        let n = tags.len();
+        tags.sort_unstable();
+        tags.dedup();
+        assert_eq!(tags.len(), n);
+    }
 
     #[test]
     fn derived_streams_differ() {
