@@ -17,22 +17,19 @@ lab: setup
 	  jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) $$nobrowser $$( [ "$$(id -u)" -eq 0 ] && echo --allow-root ) \
 	    --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/tutorials
 
-test: setup test-rust test-notebooks
-
-# Format and lints first (they fail in seconds). Without the torch feature only
-# the deep modules drop out, so a lint pass over that build checks it; its tests
-# are the default build's. The kernel's tests build in release, on the
+# Each step is timed; a table of the steps closes the run (kernel/scripts/test.sh).
+# Format and lints come first (they fail in seconds). Without the torch feature
+# only the deep modules drop out, so a lint pass over that build checks it; its
+# tests are the default build's. The kernel's tests build in release, on the
 # dependencies (the evcxr library) its binary already compiled there.
-test-rust:
-	$(ENV) cargo fmt --all --check
-	$(ENV) cargo clippy -p lowdim --all-targets --locked -- -D warnings
-	$(ENV) cargo clippy -p lowdim --all-targets --no-default-features --locked -- -D warnings
-	$(ENV) cargo test -p lowdim --locked
-	$(ENV) cargo test -p lowdim-kernel --release --locked
+test:
+	@EXECUTED="$(EXECUTED)" bash kernel/scripts/test.sh
 
-test-notebooks:
-	$(ENV) python kernel/scripts/run_notebooks.py --out "$(EXECUTED)" \
-	  --fallback-check --kernel-checks --browser-check tutorials/01_first_embedding.ipynb notebooks tutorials
+test-rust: setup
+	@bash kernel/scripts/test.sh fmt clippy clippy-no-torch lib-tests kernel-tests
+
+test-notebooks: setup
+	@EXECUTED="$(EXECUTED)" bash kernel/scripts/test.sh notebooks
 
 doctor:
 	@$(ENV) "$$CARGO_TARGET_DIR/release/lowdim-kernel" doctor
